@@ -1,0 +1,36 @@
+// A labelled data set held once in memory, and mini-batch gathering.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "backprop/matrix.hpp"
+
+namespace backprop {
+
+struct Dataset {
+  Matrix<float> inputs;     // features x examples; one column per example
+  std::vector<int> labels;  // the class of each example, in [0, classes)
+  int classes = 0;          // number of classes (1 + the largest label seen)
+  std::string source;       // where it came from, for error messages
+
+  long size() const { return static_cast<long>(labels.size()); }
+  int features() const { return static_cast<int>(inputs.rows()); }
+
+  // Examples [first, first + count), copied.
+  Dataset slice(long first, long count) const;
+};
+
+// Gathers the examples named by `indices` into the columns of x (features x
+// m) and their one-hot targets into y (outputs x m), converting to T. The
+// data set itself is never reordered: shuffling permutes indices only.
+template <typename T>
+void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
+            Matrix<T>& y);
+
+// Throws InputError if a network with these input and output sizes cannot
+// be used on `data` (wrong feature count, a label >= outputs).
+void check_fits(const Dataset& data, int inputs, int outputs);
+
+}  // namespace backprop

@@ -1,0 +1,53 @@
+// A fully connected layer l: Z^l = W^l A^{l-1} + b^l 1^T, A^l = sigma(Z^l).
+//
+// The layer owns no parameters: W^l (n_l x n_{l-1}; row j, column k is
+// w^l_jk) and b^l (n_l) are views into the network's one parameter buffer,
+// and their gradients views into its one gradient buffer. It keeps Z^l and
+// A^l of the last forward pass, which backward needs.
+#pragma once
+
+#include "backprop/activation.hpp"
+#include "backprop/matrix.hpp"
+
+namespace backprop {
+
+template <typename T>
+class DenseLayer {
+ public:
+  // params and grads point at this layer's slice: W (column-major) then b.
+  DenseLayer(int inputs, int outputs, Activation activation, T* params, T* grads);
+
+  static long parameter_count(int inputs, int outputs) {
+    return static_cast<long>(outputs) * inputs + outputs;
+  }
+
+  int inputs() const { return static_cast<int>(weights.cols()); }
+  int outputs() const { return static_cast<int>(weights.rows()); }
+  Activation activation() const { return activation_; }
+
+  // Z = W A_in + b 1^T, A = sigma(Z). Returns A, valid until the next call.
+  const Matrix<T>& forward(const ConstMatrixRef<T>& input);
+
+  // Given Delta^l = dC_x/dZ^l for each example of the last forward pass:
+  //   BP3  dC/db^l = Delta^l 1 / m
+  //   BP4  dC/dW^l = Delta^l (A^{l-1})^T / m
+  // and, if input_grad is not null, the first factor of BP2,
+  //   dC_x/dA^{l-1} = (W^l)^T Delta^l,
+  // which the layer below multiplies by its own sigma'(Z^{l-1}).
+  void backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input, Matrix<T>* input_grad);
+
+  const Matrix<T>& z() const { return z_; }
+  const Matrix<T>& a() const { return a_; }
+
+  MatrixMap<T> weights;
+  VectorMap<T> biases;
+  MatrixMap<T> weight_gradient;
+  VectorMap<T> bias_gradient;
+
+ private:
+  Activation activation_;
+  Matrix<T> z_;
+  Matrix<T> a_;
+};
+
+}  // namespace backprop

@@ -1,0 +1,24 @@
+// Errors thrown by the library.
+//
+// Every message names what was wrong, where (file, field, flag) and how to fix
+// it, so that the command line can print it as one line and exit. InputError
+// marks problems with what the user gave us (files, flags, settings): the CLI
+// exits with code 2 for those and 1 for everything else.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace backprop {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class InputError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace backprop

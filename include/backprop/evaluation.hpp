@@ -1,0 +1,21 @@
+// Measuring a network on a data set.
+#pragma once
+
+#include "backprop/dataset.hpp"
+#include "backprop/network.hpp"
+
+namespace backprop {
+
+struct Evaluation {
+  long correct = 0;  // examples whose largest output is the label
+  long total = 0;
+  double cost = 0;   // mean cost over the examples
+
+  double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / total; }
+};
+
+// Feeds the data set forward in chunks of `chunk` examples.
+template <typename T>
+Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk = 1000);
+
+}  // namespace backprop

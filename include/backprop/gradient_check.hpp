@@ -1,0 +1,30 @@
+// Gradient checking: backpropagation against centred finite differences.
+#pragma once
+
+#include <vector>
+
+#include "backprop/network.hpp"
+
+namespace backprop {
+
+struct LayerGradientCheck {
+  int layer = 0;                   // l = 1..L: the layer holding W^l and b^l
+  long parameters = 0;             // number of parameters compared
+  double max_relative_error = 0;   // max |g - g_fd| / max(|g|, |g_fd|, floor)
+  double max_absolute_error = 0;   // max |g - g_fd|
+};
+
+struct GradientCheckOptions {
+  double epsilon = 1e-3;           // step h of the difference quotient
+  double floor = 1e-6;             // smallest denominator of the relative error
+};
+
+// For every parameter theta of every layer, compares the backpropagated
+// dC/dtheta with the five-point centred difference
+//   [C(theta - 2h) - 8 C(theta - h) + 8 C(theta + h) - C(theta + 2h)] / 12h
+// on the batch (x, y), in double precision. The network's parameters are restored afterwards.
+std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const Matrix<double>& x,
+                                               const Matrix<double>& y,
+                                               const GradientCheckOptions& options = {});
+
+}  // namespace backprop

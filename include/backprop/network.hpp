@@ -1,0 +1,82 @@
+// A feedforward network: an ordered list of dense layers and a cost.
+//
+// Notation follows Nielsen's book. sizes = [n_0, n_1, ..., n_L]: n_0 inputs,
+// then the width of each layer. Layer l (1-based in the book, index l-1
+// here) holds W^l and b^l. All parameters live in one contiguous buffer,
+// all gradients in another of the same layout, so that an optimiser step,
+// a save, a gradient check or an allreduce each touch a single array.
+#pragma once
+
+#include <vector>
+
+#include "backprop/activation.hpp"
+#include "backprop/cost.hpp"
+#include "backprop/dense_layer.hpp"
+#include "backprop/matrix.hpp"
+
+namespace backprop {
+
+struct NetworkSpec {
+  std::vector<int> sizes;               // n_0 (inputs), n_1, ..., n_L
+  std::vector<Activation> activations;  // sigma of layers 1..L
+  Cost cost = Cost::quadratic;
+
+  // The book's chapter-1 network: [784, 30, 10], sigmoid, quadratic cost.
+  static NetworkSpec chapter1();
+  // Throws InputError naming the problem: no layers, a width < 1, a count
+  // of activations that differs from the number of layers, softmax on a
+  // hidden layer, or a cost that does not fit the output activation.
+  void validate() const;
+  int inputs() const { return sizes.front(); }
+  int outputs() const { return sizes.back(); }
+};
+
+template <typename T>
+class Network {
+ public:
+  explicit Network(NetworkSpec spec);  // parameters start at zero
+  Network(const Network& other);
+  Network& operator=(const Network& other);
+  Network(Network&&) noexcept = default;
+  Network& operator=(Network&&) noexcept = default;
+  ~Network() = default;
+
+  const NetworkSpec& spec() const { return spec_; }
+  int layer_count() const { return static_cast<int>(layers_.size()); }
+  DenseLayer<T>& layer(int index) { return layers_[index]; }
+  const DenseLayer<T>& layer(int index) const { return layers_[index]; }
+
+  // The one parameter buffer (every W^l then b^l, layer by layer) and the
+  // one gradient buffer of the same layout.
+  VectorMap<T> parameters() { return {parameters_.data(), static_cast<Eigen::Index>(parameters_.size())}; }
+  VectorMap<T> gradients() { return {gradients_.data(), static_cast<Eigen::Index>(gradients_.size())}; }
+  long parameter_count() const { return static_cast<long>(parameters_.size()); }
+  // Offset of layer `index`'s slice in the buffers.
+  long parameter_offset(int index) const { return offsets_[index]; }
+
+  // A^L for the columns of x. Valid until the next forward pass.
+  const Matrix<T>& feedforward(const ConstMatrixRef<T>& x);
+
+  // Mean cost C = (1/m) sum_x C_x over the m columns of x with targets y.
+  double cost(const ConstMatrixRef<T>& x, const Matrix<T>& y);
+
+  // Backpropagation over a mini-batch: fills gradients() with dC/dW^l and
+  // dC/db^l of the mean cost over the m columns of x, and returns that cost.
+  double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y);
+
+ private:
+  void bind_layers();
+
+  NetworkSpec spec_;
+  std::vector<T> parameters_;
+  std::vector<T> gradients_;
+  std::vector<long> offsets_;
+  std::vector<DenseLayer<T>> layers_;
+  Matrix<T> delta_;       // Delta^l of the layer being differentiated
+  Matrix<T> input_grad_;  // (W^{l+1})^T Delta^{l+1}
+};
+
+extern template class Network<float>;
+extern template class Network<double>;
+
+}  // namespace backprop

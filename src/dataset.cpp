@@ -1,0 +1,76 @@
+// Slicing a data set and gathering mini-batches from it.
+#include "backprop/dataset.hpp"
+
+#include "backprop/error.hpp"
+
+namespace backprop {
+namespace {
+
+std::string label_outside(const Dataset& data, long example, int outputs) {
+  const int label = data.labels[static_cast<std::size_t>(example)];
+  return "label " + std::to_string(label) + " of example " + std::to_string(example) + " in " +
+         data.source + " is outside the " + std::to_string(outputs) +
+         " outputs of the network; use a network with at least " + std::to_string(label + 1) +
+         " outputs";
+}
+
+}  // namespace
+
+Dataset Dataset::slice(long first, long count) const {
+  if (first < 0 || count < 0 || first > size() - count) {
+    throw Error("cannot take examples [" + std::to_string(first) + ", " +
+                std::to_string(first + count) + ") of " + source + ", which holds " +
+                std::to_string(size()) + "; ask for a range inside it");
+  }
+  Dataset part;
+  part.inputs = inputs.middleCols(first, count);
+  part.labels.assign(labels.begin() + first, labels.begin() + first + count);
+  part.classes = classes;  // a property of the data set, not of which examples were taken
+  part.source = source + (count == 0 ? std::string(" (no examples)")
+                                     : " (examples " + std::to_string(first) + " to " +
+                                           std::to_string(first + count - 1) + ")");
+  return part;
+}
+
+template <typename T>
+void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
+            Matrix<T>& y) {
+  const auto m = static_cast<Eigen::Index>(indices.size());
+  // Reuse the caller's buffers: gather runs once per mini-batch.
+  if (x.rows() != data.features() || x.cols() != m) x.resize(data.features(), m);
+  if (y.rows() != outputs || y.cols() != m) y.resize(outputs, m);
+  y.setZero();
+  for (Eigen::Index j = 0; j < m; ++j) {
+    const int example = indices[static_cast<std::size_t>(j)];
+    // Checked here too (cheap next to the column copy) so that a bad index
+    // or label is an error, never a read or write out of bounds.
+    if (example < 0 || example >= data.size()) {
+      throw Error("example index " + std::to_string(example) + " is outside " + data.source +
+                  ", which holds " + std::to_string(data.size()) + " examples");
+    }
+    const int label = data.labels[static_cast<std::size_t>(example)];
+    if (label < 0 || label >= outputs) throw InputError(label_outside(data, example, outputs));
+    x.col(j) = data.inputs.col(example).template cast<T>();
+    y(label, j) = T{1};  // one-hot target
+  }
+}
+
+template void gather<float>(const Dataset&, std::span<const int>, int, Matrix<float>&,
+                            Matrix<float>&);
+template void gather<double>(const Dataset&, std::span<const int>, int, Matrix<double>&,
+                             Matrix<double>&);
+
+void check_fits(const Dataset& data, int inputs, int outputs) {
+  if (data.features() != inputs) {
+    throw InputError("the network takes " + std::to_string(inputs) + " inputs but " + data.source +
+                     " has " + std::to_string(data.features()) +
+                     " features per example; make the first layer " +
+                     std::to_string(data.features()) + " wide");
+  }
+  for (long example = 0; example < data.size(); ++example) {
+    const int label = data.labels[static_cast<std::size_t>(example)];
+    if (label < 0 || label >= outputs) throw InputError(label_outside(data, example, outputs));
+  }
+}
+
+}  // namespace backprop

@@ -1,0 +1,41 @@
+#include "backprop/evaluation.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+namespace backprop {
+
+template <typename T>
+Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk) {
+  check_fits(data, network.spec().inputs(), network.spec().outputs());
+  const int outputs = network.spec().outputs();
+  Evaluation result;
+  result.total = data.size();
+  std::vector<int> indices(static_cast<std::size_t>(std::min(chunk, data.size())));
+  Matrix<T> x;
+  Matrix<T> y;
+  double cost_sum = 0;
+  for (long first = 0; first < data.size(); first += chunk) {
+    const long count = std::min(chunk, data.size() - first);
+    indices.resize(static_cast<std::size_t>(count));
+    std::iota(indices.begin(), indices.end(), static_cast<int>(first));
+    gather(data, std::span<const int>(indices), outputs, x, y);
+    const double chunk_cost = network.cost(x, y);
+    cost_sum += chunk_cost * static_cast<double>(count);
+    const Matrix<T>& a = network.layer(network.layer_count() - 1).a();
+    for (long i = 0; i < count; ++i) {
+      Eigen::Index predicted = 0;
+      a.col(i).maxCoeff(&predicted);
+      if (predicted == data.labels[static_cast<std::size_t>(first + i)]) ++result.correct;
+    }
+  }
+  result.cost = data.size() == 0 ? 0.0 : cost_sum / static_cast<double>(data.size());
+  return result;
+}
+
+template Evaluation evaluate<float>(Network<float>&, const Dataset&, long);
+template Evaluation evaluate<double>(Network<double>&, const Dataset&, long);
+
+}  // namespace backprop

@@ -1,0 +1,121 @@
+#include "backprop/network.hpp"
+
+#include <string>
+#include <utility>
+
+#include "backprop/error.hpp"
+
+namespace backprop {
+
+NetworkSpec NetworkSpec::chapter1() {
+  return {{784, 30, 10}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic};
+}
+
+void NetworkSpec::validate() const {
+  if (sizes.size() < 2) {
+    throw InputError(
+        "the network has no layers: give the input size and at least one layer, e.g. "
+        "--layers 784,30,10");
+  }
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (sizes[i] < 1) {
+      throw InputError("layer size " + std::to_string(sizes[i]) + " at position " +
+                       std::to_string(i) + " of --layers must be at least 1");
+    }
+  }
+  const std::size_t layers = sizes.size() - 1;
+  if (activations.size() != layers) {
+    throw InputError("--activations gives " + std::to_string(activations.size()) +
+                     " activations for " + std::to_string(layers) +
+                     " layers: give one, or one per layer after the input");
+  }
+  for (std::size_t l = 0; l + 1 < layers; ++l) {
+    if (activations[l] == Activation::softmax) {
+      throw InputError("softmax is only allowed on the output layer, not on hidden layer " +
+                       std::to_string(l + 1));
+    }
+  }
+  check_compatible(cost, activations.back());
+}
+
+template <typename T>
+Network<T>::Network(NetworkSpec spec) : spec_(std::move(spec)) {
+  spec_.validate();
+  long total = 0;
+  for (std::size_t l = 0; l + 1 < spec_.sizes.size(); ++l) {
+    offsets_.push_back(total);
+    total += DenseLayer<T>::parameter_count(spec_.sizes[l], spec_.sizes[l + 1]);
+  }
+  parameters_.assign(total, T(0));
+  gradients_.assign(total, T(0));
+  bind_layers();
+}
+
+template <typename T>
+Network<T>::Network(const Network& other)
+    : spec_(other.spec_),
+      parameters_(other.parameters_),
+      gradients_(other.gradients_),
+      offsets_(other.offsets_) {
+  bind_layers();
+}
+
+template <typename T>
+Network<T>& Network<T>::operator=(const Network& other) {
+  if (this != &other) {
+    Network copy(other);
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+template <typename T>
+void Network<T>::bind_layers() {
+  // The layers are views: they must point into this object's buffers.
+  layers_.clear();
+  for (std::size_t l = 0; l < offsets_.size(); ++l) {
+    layers_.emplace_back(spec_.sizes[l], spec_.sizes[l + 1], spec_.activations[l],
+                         parameters_.data() + offsets_[l], gradients_.data() + offsets_[l]);
+  }
+}
+
+template <typename T>
+const Matrix<T>& Network<T>::feedforward(const ConstMatrixRef<T>& x) {
+  const Matrix<T>* a = &layers_.front().forward(x);
+  for (std::size_t l = 1; l < layers_.size(); ++l) a = &layers_[l].forward(*a);
+  return *a;
+}
+
+template <typename T>
+double Network<T>::cost(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
+  feedforward(x);
+  const auto& output = layers_.back();
+  return cost_value(spec_.cost, output.activation(), output.z(), output.a(), y);
+}
+
+template <typename T>
+double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
+  feedforward(x);
+  const auto& output = layers_.back();
+  const double cost = cost_value(spec_.cost, output.activation(), output.z(), output.a(), y);
+
+  // BP1: Delta^L = grad_a C (.) sigma'(Z^L)
+  output_delta(spec_.cost, output.activation(), output.z(), output.a(), y, delta_);
+
+  for (int l = layer_count() - 1; l > 0; --l) {
+    const auto& below = layers_[l - 1];
+    // BP3 and BP4 for layer l, and (W^l)^T Delta^l for the layer below.
+    layers_[l].backward(delta_, below.a(), &input_grad_);
+    // BP2: Delta^{l-1} = ((W^l)^T Delta^l) (.) sigma'(Z^{l-1})
+    multiply_by_derivative(below.activation(), below.z(), below.a(), input_grad_);
+    std::swap(delta_, input_grad_);
+  }
+  // The first layer's input is the data: no delta is needed below it.
+  layers_.front().backward(delta_, x, nullptr);
+  return cost;
+}
+
+template class Network<float>;
+template class Network<double>;
+
+}  // namespace backprop

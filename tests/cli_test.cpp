@@ -1,0 +1,206 @@
+// The `backprop` command end to end, on a small IDX data set made here.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "backprop/idx.hpp"
+#include "backprop/rng.hpp"
+
+namespace backprop {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// 4x4 images of four classes: class k lights up quadrant k, plus noise.
+IdxArray images(int count, Rng& rng, std::vector<std::uint8_t>& labels) {
+  IdxArray array{{static_cast<std::uint32_t>(count), 4, 4}, {}};
+  for (int i = 0; i < count; ++i) {
+    const int label = static_cast<int>(rng.below(4));
+    labels.push_back(static_cast<std::uint8_t>(label));
+    for (int r = 0; r < 4; ++r) {
+      for (int c = 0; c < 4; ++c) {
+        const bool lit = (r / 2) * 2 + (c / 2) == label;
+        array.data.push_back(static_cast<std::uint8_t>((lit ? 200 : 0) + rng.below(50)));
+      }
+    }
+  }
+  return array;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("backprop_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+    Rng rng(1);
+    for (const auto& [name, count] : {std::pair{"train", 240}, std::pair{"test", 40}}) {
+      std::vector<std::uint8_t> labels;
+      write_idx(dir_ / (std::string(name) + "-images.idx"), images(count, rng, labels));
+      write_idx(dir_ / (std::string(name) + "-labels.idx.gz"),
+                IdxArray{{static_cast<std::uint32_t>(count)}, labels}, true);
+    }
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+
+  static std::string data_flags() {
+    return " --train-images " + (dir_ / "train-images.idx").string() + " --train-labels " +
+           (dir_ / "train-labels.idx.gz").string() + " --test-images " +
+           (dir_ / "test-images.idx").string() + " --test-labels " +
+           (dir_ / "test-labels.idx.gz").string();
+  }
+
+  static Result run(const std::string& arguments) {
+    Result result;
+    const fs::path out = dir_ / "stdout.txt";
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string command = std::string(BACKPROP_CLI) + " " + arguments + " >" +
+                                out.string() + " 2>" + err.string() + " </dev/null";
+    const int status = std::system(command.c_str());
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    result.out = read_text(out);
+    result.err = read_text(err);
+    return result;
+  }
+
+  // Bad input: exit code 2 and one line on stderr containing `phrase`.
+  static void expect_rejected(const std::string& arguments, const std::string& phrase) {
+    const Result result = run(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+    EXPECT_NE(result.err.find(phrase), std::string::npos)
+        << "stderr of `" << arguments << "` lacks '" << phrase << "':\n" << result.err;
+  }
+
+  static fs::path dir_;
+};
+
+fs::path Cli::dir_;
+
+const std::string kSmallNetwork = " --layers 16,12,4 --epochs 3 --eta 2";
+
+TEST_F(Cli, TrainPrintsTheBooksEpochLines) {
+  const Result result = run("train" + kSmallNetwork + data_flags());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Epoch 0: "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("Epoch 2: "), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("Epoch 3"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find(" / 40 ("), std::string::npos) << result.out;
+}
+
+TEST_F(Cli, TrainIsReproducibleAndLearns) {
+  const std::string arguments =
+      "train --layers 16,12,4 --epochs 10 --eta 3 --seed 7 --monitor none" + data_flags();
+  const Result first = run(arguments);
+  const Result second = run(arguments);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  // Strip the timings: the rest (final test count) must match exactly.
+  const auto tail = [](const std::string& out) { return out.substr(out.rfind("Test: ")); };
+  EXPECT_EQ(tail(first.out), tail(second.out));
+  int correct = 0;
+  std::sscanf(tail(first.out).c_str(), "Test: %d", &correct);
+  EXPECT_GE(correct, 36) << first.out;  // the quadrants are easy: >= 90 %
+}
+
+TEST_F(Cli, TrainInDoublePrecision) {
+  const Result result = run("train --precision double" + kSmallNetwork + data_flags());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("double"), std::string::npos);
+}
+
+TEST_F(Cli, GradcheckPassesOnEachActivation) {
+  for (const std::string activations : {"sigmoid", "tanh,softmax", "relu,sigmoid"}) {
+    const std::string cost = activations == "tanh,softmax" ? "log-likelihood" : "cross-entropy";
+    const Result result =
+        run("gradcheck --layers 6,5,3 --activations " + activations + " --cost " + cost);
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    EXPECT_NE(result.out.find("gradient check passed"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("layer 2 (5 -> 3"), std::string::npos) << result.out;
+  }
+}
+
+TEST_F(Cli, HelpExplainsEveryFlag) {
+  const Result result = run("train --help");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* flag : {"--layers", "--activations", "--cost", "--eta", "--mini-batch",
+                           "--epochs", "--seed", "--dataset", "--train-images", "--precision"}) {
+    EXPECT_NE(result.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST_F(Cli, BadFlagsAreRejectedWithOneLine) {
+  const std::string data = data_flags();
+  expect_rejected("train --layers 16" + data, "no layers");
+  expect_rejected("train --layers 10,8,4" + data, "16");
+  expect_rejected("train --layers 16,8,4 --eta 0" + data, "--eta");
+  expect_rejected("train --layers 16,8,4 --eta -1" + data, "--eta");
+  expect_rejected("train --layers 16,8,4 --mini-batch 0" + data, "--mini-batch");
+  expect_rejected("train --layers 16,8,4 --activations sigmod" + data, "unknown activation");
+  expect_rejected("train --layers 16,8,4 --cost mse" + data, "unknown cost");
+  expect_rejected("train --layers 16,8,4 --epochs many" + data, "--epochs");
+  expect_rejected("train --layers 16,8,4 --no-such-flag" + data, "--no-such-flag");
+  expect_rejected("train --layers 16,8,4 --activations relu --cost cross-entropy" + data,
+                  "needs outputs in (0, 1)");
+  expect_rejected("train --layers 16,8,4 --train-images " + (dir_ / "train-images.idx").string(),
+                  "all four");
+  expect_rejected("gradcheck --layers 4", "no layers");
+  expect_rejected("frobnicate", "frobnicate");
+}
+
+TEST_F(Cli, BadDataFilesAreRejectedWithOneLine) {
+  const fs::path missing = dir_ / "missing.idx";
+  expect_rejected("train" + kSmallNetwork + " --train-images " + missing.string() +
+                      " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
+                      " --test-images " + (dir_ / "test-images.idx").string() +
+                      " --test-labels " + (dir_ / "test-labels.idx.gz").string(),
+                  "missing.idx");
+
+  // A truncated images file.
+  const fs::path truncated = dir_ / "truncated.idx";
+  fs::copy_file(dir_ / "train-images.idx", truncated, fs::copy_options::overwrite_existing);
+  fs::resize_file(truncated, fs::file_size(truncated) - 5);
+  expect_rejected("train" + kSmallNetwork + " --train-images " + truncated.string() +
+                      " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
+                      " --test-images " + (dir_ / "test-images.idx").string() +
+                      " --test-labels " + (dir_ / "test-labels.idx.gz").string(),
+                  "truncated.idx");
+
+  // Labels that the 4-output network cannot represent.
+  std::vector<std::uint8_t> labels(240, 7);
+  write_idx(dir_ / "sevens.idx", IdxArray{{240}, labels});
+  expect_rejected("train" + kSmallNetwork + " --train-images " +
+                      (dir_ / "train-images.idx").string() + " --train-labels " +
+                      (dir_ / "sevens.idx").string() + " --test-images " +
+                      (dir_ / "test-images.idx").string() + " --test-labels " +
+                      (dir_ / "test-labels.idx.gz").string(),
+                  "label 7");
+
+  // Labels from the test set: 40 labels for 240 images.
+  expect_rejected("train" + kSmallNetwork + " --train-images " +
+                      (dir_ / "train-images.idx").string() + " --train-labels " +
+                      (dir_ / "test-labels.idx.gz").string() + " --test-images " +
+                      (dir_ / "test-images.idx").string() + " --test-labels " +
+                      (dir_ / "test-labels.idx.gz").string(),
+                  "240");
+}
+
+}  // namespace
+}  // namespace backprop

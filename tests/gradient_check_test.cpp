@@ -1,0 +1,119 @@
+// Backpropagation against finite differences, for every activation and cost.
+#include "backprop/gradient_check.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "backprop/initialization.hpp"
+#include "backprop/rng.hpp"
+
+namespace backprop {
+namespace {
+
+// The bar the foundation issue sets: backprop and centred differences agree
+// to a relative 1e-7 in double precision.
+constexpr double kTolerance = 1e-7;
+
+void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
+                  Matrix<double>& y) {
+  x.resize(inputs, examples);
+  y.setZero(outputs, examples);
+  for (int c = 0; c < examples; ++c) {
+    for (int r = 0; r < inputs; ++r) x(r, c) = rng.uniform();
+    y(static_cast<Eigen::Index>(rng.below(outputs)), c) = 1.0;
+  }
+}
+
+struct Combination {
+  Activation output;
+  Cost cost;
+};
+
+std::vector<Combination> valid_combinations() {
+  std::vector<Combination> all;
+  for (Activation output : {Activation::sigmoid, Activation::tanh, Activation::relu,
+                            Activation::identity, Activation::softmax}) {
+    for (Cost cost : {Cost::quadratic, Cost::cross_entropy, Cost::log_likelihood}) {
+      const bool probabilities = output == Activation::sigmoid || output == Activation::softmax;
+      if (cost == Cost::quadratic || probabilities) all.push_back({output, cost});
+    }
+  }
+  return all;
+}
+
+TEST(GradientCheck, EveryActivationAndCostOnNetworksOfTwoToFourLayers) {
+  const std::vector<Activation> hidden{Activation::sigmoid, Activation::tanh, Activation::relu,
+                                       Activation::identity};
+  int networks = 0;
+  double worst = 0;
+  for (const Combination& combination : valid_combinations()) {
+    for (int layers = 2; layers <= 4; ++layers) {
+      Rng rng(1000 + 10 * networks + layers);
+      NetworkSpec spec;
+      spec.sizes.push_back(5);
+      for (int l = 0; l < layers; ++l) {
+        spec.sizes.push_back(l + 1 == layers ? 4 : 3 + static_cast<int>(rng.below(4)));
+        spec.activations.push_back(l + 1 == layers ? combination.output
+                                                   : hidden[(l + networks) % hidden.size()]);
+      }
+      spec.cost = combination.cost;
+      Network<double> network(spec);
+      initialize(network, Initialization::scaled, rng);
+      Matrix<double> x;
+      Matrix<double> y;
+      random_batch(rng, spec.inputs(), spec.outputs(), 7, x, y);
+
+      const auto checks = gradient_check(network, x, y);
+      ASSERT_EQ(checks.size(), static_cast<std::size_t>(layers));
+      for (const auto& check : checks) {
+        worst = std::max(worst, check.max_relative_error);
+        EXPECT_LE(check.max_relative_error, kTolerance)
+            << "output " << to_string(combination.output) << ", cost "
+            << to_string(combination.cost) << ", " << layers << " layers, layer " << check.layer
+            << " (absolute error " << check.max_absolute_error << ")";
+      }
+      ++networks;
+    }
+  }
+  EXPECT_EQ(networks, 3 * (5 * 1 + 2 * 2));
+  std::cout << "worst relative error over " << networks << " networks: " << worst << '\n';
+}
+
+TEST(GradientCheck, ReportsADisagreement) {
+  // A check that cannot fail proves nothing. With a coarse step h = 0.5 the
+  // difference quotient's O(h^2) error is large, and the check must say so.
+  Network<double> network(
+      NetworkSpec{{3, 4, 2}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic});
+  Rng rng(7);
+  initialize(network, Initialization::large, rng);
+  Matrix<double> x;
+  Matrix<double> y;
+  random_batch(rng, 3, 2, 5, x, y);
+  GradientCheckOptions coarse;
+  coarse.epsilon = 0.5;
+  double worst = 0;
+  for (const auto& check : gradient_check(network, x, y, coarse)) {
+    worst = std::max(worst, check.max_relative_error);
+  }
+  EXPECT_GT(worst, 1e-3);
+}
+
+TEST(GradientCheck, RestoresTheParameters) {
+  Network<double> network(NetworkSpec{{4, 3, 2}, {Activation::tanh, Activation::softmax},
+                                      Cost::log_likelihood});
+  Rng rng(3);
+  initialize(network, Initialization::scaled, rng);
+  const Vector<double> before = network.parameters();
+  Matrix<double> x;
+  Matrix<double> y;
+  random_batch(rng, 4, 2, 3, x, y);
+  gradient_check(network, x, y);
+  EXPECT_EQ(before, Vector<double>(network.parameters()));
+}
+
+}  // namespace
+}  // namespace backprop
