@@ -91,8 +91,8 @@ void run(const TrainFlags& flags, const NetworkSpec& spec, const DataSplit& data
 
   train(network, data.training, options, rng, monitor, [](const EpochReport& report) {
     std::cout << "Epoch " << report.epoch;
-    if (report.evaluation) {
-      std::cout << ": " << report.evaluation->correct << " / " << report.evaluation->total;
+    if (report.test) {
+      std::cout << ": " << report.test->correct << " / " << report.test->total;
     } else {
       std::cout << " complete";
     }

@@ -18,7 +18,20 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   z_.colwise() += biases;
   // A^l = sigma(Z^l)
   activate(activation_, z_, a_);
+  dropped_ = false;
   return a_;
+}
+
+template <typename T>
+void DenseLayer<T>::drop_out(double rate, Rng& rng) {
+  const double keep = 1.0 - rate;
+  const T scale = static_cast<T>(1.0 / keep);
+  mask_.resize(a_.rows(), a_.cols());
+  for (Eigen::Index i = 0; i < mask_.size(); ++i) {
+    mask_.data()[i] = rng.uniform() < keep ? scale : T(0);
+  }
+  dropped_output_ = a_.cwiseProduct(mask_);
+  dropped_ = true;
 }
 
 template <typename T>

@@ -8,7 +8,10 @@ namespace backprop {
 std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const Matrix<double>& x,
                                                const Matrix<double>& y,
                                                const GradientCheckOptions& options) {
+  const Regularization& penalty = options.regularization;
+  const long n = options.training_size;
   network.backprop(x, y);
+  penalty.add_gradient(network, n);
   const Vector<double> backpropagated = network.gradients();
   auto theta = network.parameters();
   const double h = options.epsilon;
@@ -25,7 +28,7 @@ std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const M
       const double saved = theta[i];
       const auto cost_at = [&](double step) {
         theta[i] = saved + step;
-        return network.cost(x, y);
+        return network.cost(x, y) + penalty.cost(network, n);
       };
       // The five-point centred difference
       //   C'(theta) = [C(-2h) - 8 C(-h) + 8 C(+h) - C(+2h)] / 12h + O(h^4):

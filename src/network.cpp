@@ -7,6 +7,28 @@
 
 namespace backprop {
 
+bool Dropout::active() const {
+  for (double rate : rates) {
+    if (rate > 0) return true;
+  }
+  return false;
+}
+
+void Dropout::validate(int layer_count) const {
+  if (rates.empty()) return;
+  if (static_cast<int>(rates.size()) != layer_count) {
+    throw InputError("--dropout gives " + std::to_string(rates.size()) + " rates for " +
+                     std::to_string(layer_count) +
+                     " layers: give one per layer after the input, 0 for the output layer");
+  }
+  for (double rate : rates) {
+    if (!(rate >= 0 && rate < 1)) {
+      throw InputError("a --dropout rate must be in [0, 1), got " + std::to_string(rate));
+    }
+  }
+  if (rates.back() != 0) throw InputError("--dropout on the output layer must be 0");
+}
+
 NetworkSpec NetworkSpec::chapter1() {
   return {{784, 30, 10}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic};
 }
@@ -81,9 +103,22 @@ void Network<T>::bind_layers() {
 
 template <typename T>
 const Matrix<T>& Network<T>::feedforward(const ConstMatrixRef<T>& x) {
-  const Matrix<T>* a = &layers_.front().forward(x);
-  for (std::size_t l = 1; l < layers_.size(); ++l) a = &layers_[l].forward(*a);
-  return *a;
+  forward(x, nullptr);
+  return layers_.back().a();
+}
+
+template <typename T>
+void Network<T>::forward(const ConstMatrixRef<T>& x, const Dropout* dropout) {
+  const bool dropping = dropout != nullptr && dropout->active();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    auto& layer = layers_[l];
+    if (l == 0) {
+      layer.forward(x);
+    } else {
+      layer.forward(layers_[l - 1].output());
+    }
+    if (dropping && dropout->rates[l] > 0) layer.drop_out(dropout->rates[l], *dropout->rng);
+  }
 }
 
 template <typename T>
@@ -94,8 +129,9 @@ double Network<T>::cost(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
 }
 
 template <typename T>
-double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
-  feedforward(x);
+double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y,
+                            const Dropout* dropout) {
+  forward(x, dropout);
   const auto& output = layers_.back();
   const double cost = cost_value(spec_.cost, output.activation(), output.z(), output.a(), y);
 
@@ -105,7 +141,9 @@ double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
   for (int l = layer_count() - 1; l > 0; --l) {
     const auto& below = layers_[l - 1];
     // BP3 and BP4 for layer l, and (W^l)^T Delta^l for the layer below.
-    layers_[l].backward(delta_, below.a(), &input_grad_);
+    layers_[l].backward(delta_, below.output(), &input_grad_);
+    // A dropped output passed nothing on, so it receives no gradient.
+    if (below.dropped()) input_grad_.array() *= below.dropout_mask().array();
     // BP2: Delta^{l-1} = ((W^l)^T Delta^l) (.) sigma'(Z^{l-1})
     multiply_by_derivative(below.activation(), below.z(), below.a(), input_grad_);
     std::swap(delta_, input_grad_);

@@ -48,8 +48,8 @@ TEST(Training, LearnsRingsToAStatedAccuracy) {
   int epochs_seen = 0;
   train(network, training, options, rng, &test, [&](const EpochReport& report) {
     EXPECT_EQ(report.epoch, epochs_seen++);
-    ASSERT_TRUE(report.evaluation.has_value());
-    EXPECT_EQ(report.evaluation->total, 300);
+    ASSERT_TRUE(report.test.has_value());
+    EXPECT_EQ(report.test->total, 300);
   });
   EXPECT_EQ(epochs_seen, 200);
   const Evaluation after = evaluate(network, test);

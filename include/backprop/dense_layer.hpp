@@ -8,6 +8,7 @@
 
 #include "backprop/activation.hpp"
 #include "backprop/matrix.hpp"
+#include "backprop/rng.hpp"
 
 namespace backprop {
 
@@ -27,6 +28,16 @@ class DenseLayer {
 
   // Z = W A_in + b 1^T, A = sigma(Z). Returns A, valid until the next call.
   const Matrix<T>& forward(const ConstMatrixRef<T>& input);
+
+  // Inverted dropout of the last forward pass's outputs (training only):
+  // each a_j is kept with probability 1 - rate and then scaled by
+  // 1 / (1 - rate), so its expectation is unchanged and evaluation needs no
+  // rescaling. The mask, drawn from `rng`, holds 0 or 1 / (1 - rate).
+  void drop_out(double rate, Rng& rng);
+  // What the next layer sees: A, or A (.) mask after drop_out.
+  const Matrix<T>& output() const { return dropped_ ? dropped_output_ : a_; }
+  bool dropped() const { return dropped_; }
+  const Matrix<T>& dropout_mask() const { return mask_; }
 
   // Given Delta^l = dC_x/dZ^l for each example of the last forward pass:
   //   BP3  dC/db^l = Delta^l 1 / m
@@ -48,6 +59,9 @@ class DenseLayer {
   Activation activation_;
   Matrix<T> z_;
   Matrix<T> a_;
+  bool dropped_ = false;
+  Matrix<T> mask_;
+  Matrix<T> dropped_output_;
 };
 
 }  // namespace backprop

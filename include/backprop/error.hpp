@@ -21,4 +21,11 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// Training produced a NaN or an infinity; the message says where and what
+// usually fixes it.
+class NumericError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace backprop

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "backprop/network.hpp"
+#include "backprop/regularization.hpp"
 
 namespace backprop {
 
@@ -17,6 +18,8 @@ struct LayerGradientCheck {
 struct GradientCheckOptions {
   double epsilon = 1e-3;           // step h of the difference quotient
   double floor = 1e-6;             // smallest denominator of the relative error
+  Regularization regularization;   // checks C_0 + penalty when active
+  long training_size = 1;          // the n of the penalty's lambda / n
 };
 
 // For every parameter theta of every layer, compares the backpropagated

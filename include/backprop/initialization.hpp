@@ -10,8 +10,10 @@
 namespace backprop {
 
 enum class Initialization {
-  large,  // weights and biases N(0, 1): the book's chapter 1
-  scaled  // weights N(0, 1/n_in), biases N(0, 1): the book's chapter 3
+  large,   // weights and biases N(0, 1): the book's chapter 1
+  scaled,  // weights N(0, 1/n_in), biases N(0, 1): the book's chapter 3
+  xavier,  // weights N(0, 2/(n_in + n_out)), biases 0: Glorot and Bengio 2010
+  he       // weights N(0, 2/n_in), biases 0: He et al. 2015, for ReLU layers
 };
 
 std::string to_string(Initialization initialization);

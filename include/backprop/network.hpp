@@ -13,8 +13,22 @@
 #include "backprop/cost.hpp"
 #include "backprop/dense_layer.hpp"
 #include "backprop/matrix.hpp"
+#include "backprop/rng.hpp"
 
 namespace backprop {
+
+// Dropout during training: rates[l] is the probability of dropping each
+// output of hidden layer l + 1 (0 = none; the output layer is never
+// dropped); the masks are drawn from rng.
+struct Dropout {
+  std::vector<double> rates;
+  Rng* rng = nullptr;
+
+  bool active() const;
+  // Throws InputError unless there is one rate per layer, each in [0, 1),
+  // and the output layer's is 0.
+  void validate(int layer_count) const;
+};
 
 struct NetworkSpec {
   std::vector<int> sizes;               // n_0 (inputs), n_1, ..., n_L
@@ -62,10 +76,14 @@ class Network {
 
   // Backpropagation over a mini-batch: fills gradients() with dC/dW^l and
   // dC/db^l of the mean cost over the m columns of x, and returns that cost.
-  double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y);
+  // With `dropout`, the forward pass drops hidden outputs and the gradient
+  // is that of the thinned network, as in training.
+  double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y,
+                  const Dropout* dropout = nullptr);
 
  private:
   void bind_layers();
+  void forward(const ConstMatrixRef<T>& x, const Dropout* dropout);
 
   NetworkSpec spec_;
   std::vector<T> parameters_;

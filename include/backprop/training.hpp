@@ -1,43 +1,117 @@
 // The training loop: mini-batch stochastic gradient descent.
 //
-// This is the one place that knows about epochs, shuffling, mini-batches
-// and evaluation; the network knows only the math of one mini-batch.
+// This is the one place that knows about epochs, shuffling, mini-batches,
+// regularization, update rules, schedules, early stopping and evaluation;
+// the network knows only the math of one mini-batch.
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 #include "backprop/dataset.hpp"
 #include "backprop/evaluation.hpp"
+#include "backprop/model_file.hpp"
 #include "backprop/network.hpp"
+#include "backprop/optimizer.hpp"
+#include "backprop/regularization.hpp"
 #include "backprop/rng.hpp"
+#include "backprop/schedule.hpp"
 
 namespace backprop {
 
 struct TrainingOptions {
   int epochs = 30;
-  int mini_batch_size = 10;   // m
-  double learning_rate = 3.0; // eta
-  bool shuffle = true;        // reshuffle the examples every epoch
+  int mini_batch_size = 10;    // m
+  double learning_rate = 3.0;  // eta_0
+  bool shuffle = true;         // reshuffle the examples every epoch
+  Regularization regularization;
+  std::vector<double> dropout;   // per layer after the input; empty = none
+  OptimizerOptions optimizer;
+  double max_gradient_norm = 0;  // clip ||dC/dtheta||_2 to this; 0 = off
+  ScheduleOptions schedule;
+  int early_stopping_patience = 0;  // 0 = off
 
   // Throws InputError naming the option: epochs < 1, m < 1, eta <= 0 or
-  // not finite.
+  // not finite, lambda < 0, and the sub-options' own checks.
   void validate() const;
+  bool needs_validation() const {
+    return schedule.needs_validation() || early_stopping_patience > 0;
+  }
+};
+
+// Data sets evaluated after each epoch; null ones are skipped.
+struct Monitor {
+  const Dataset* training = nullptr;
+  const Dataset* validation = nullptr;
+  const Dataset* test = nullptr;
 };
 
 struct EpochReport {
-  int epoch = 0;                        // 0-based, as the book prints it
-  double training_seconds = 0;          // wall time of the epoch's SGD steps
-  std::optional<Evaluation> evaluation; // on the monitored data, if any
+  int epoch = 0;                 // 0-based, as the book prints it
+  double training_seconds = 0;   // wall time of the epoch's SGD steps
+  double learning_rate = 0;      // eta used during the epoch
+  // Costs include the regularization term, as the book's total_cost does.
+  std::optional<Evaluation> training;
+  std::optional<Evaluation> validation;
+  std::optional<Evaluation> test;
 };
 
 using EpochCallback = std::function<void(const EpochReport&)>;
 
-// Trains with SGD: each epoch shuffles the example order (drawing from
-// `rng`), splits it into mini-batches of m (the last may be smaller), and
-// for each takes the step  theta <- theta - eta * dC/dtheta,  where C is the
-// mean cost over the mini-batch. After each epoch, evaluates on `monitor`
-// (if not null) and calls `on_epoch`.
+enum class StopReason { completed, schedule, early_stopping };
+
+template <typename T>
+class Trainer {
+ public:
+  // The network, data and generator must outlive the trainer. `validation`
+  // drives the plateau schedule and early stopping (required by them).
+  Trainer(Network<T>& network, const Dataset& training, const TrainingOptions& options, Rng& rng,
+          const Dataset* validation = nullptr);
+
+  // Trains until options.epochs epochs are complete (counting those done
+  // before a restore()) or a stopping rule fires. Each epoch shuffles the
+  // example order (drawing from the generator), takes one step per
+  // mini-batch of m (the last may be smaller), evaluates the monitored sets
+  // and calls on_epoch. Throws NumericError, with the last good weights in
+  // the network, if a cost, gradient or weight becomes NaN or infinite.
+  StopReason run(const Monitor& monitor = {}, const EpochCallback& on_epoch = {});
+
+  int epochs_completed() const { return epochs_completed_; }
+  double learning_rate() const { return schedule_.learning_rate(); }
+
+  // Everything needed to continue bit for bit: epochs done, generator,
+  // optimizer, schedule and early-stopping state.
+  TrainingState state() const;
+  void restore(const TrainingState& state);
+
+ private:
+  void train_epoch(int epoch);
+  std::optional<Evaluation> measure(const Dataset* data);
+  [[noreturn]] void diverged(int epoch, long batch, const std::string& what);
+
+  Network<T>& network_;
+  const Dataset& training_;
+  TrainingOptions options_;
+  Rng& rng_;
+  const Dataset* validation_;
+  Optimizer<T> optimizer_;
+  Schedule schedule_;
+  std::vector<int> order_;
+  int epochs_completed_ = 0;
+  double best_accuracy_ = -1;  // early stopping
+  int epochs_without_improvement_ = 0;
+  Vector<T> best_parameters_;
+  Vector<T> last_good_parameters_;
+  Matrix<T> x_;
+  Matrix<T> y_;
+};
+
+extern template class Trainer<float>;
+extern template class Trainer<double>;
+
+// Plain SGD with the given options, evaluating `monitor` (if not null) as
+// the test set after each epoch: the book's network.py SGD().
 template <typename T>
 void train(Network<T>& network, const Dataset& training, const TrainingOptions& options, Rng& rng,
            const Dataset* monitor = nullptr, const EpochCallback& on_epoch = {});

@@ -1,0 +1,61 @@
+// Update rules: how a gradient g = dC/dtheta moves the parameters theta.
+//
+// Each works on the network's one parameter buffer and one gradient buffer,
+// so it never needs to know about layers.
+//   sgd       theta <- theta - eta g                            (chapter 1)
+//   momentum  v <- mu v - eta g;  theta <- theta + v            (chapter 3)
+//   nesterov  v' <- mu v - eta g;  theta <- theta - mu v + (1 + mu) v'
+//             (Nesterov's look-ahead gradient, in the form of Bengio et al.
+//             2013 that needs no second gradient evaluation)
+//   adam      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
+//             theta <- theta - eta m^ / (sqrt(v^) + eps), with the bias
+//             corrections m^ = m / (1 - b1^t), v^ = v / (1 - b2^t)
+//             (Kingma and Ba 2015)
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "backprop/matrix.hpp"
+
+namespace backprop {
+
+enum class OptimizerKind { sgd, momentum, nesterov, adam };
+
+std::string to_string(OptimizerKind kind);
+OptimizerKind parse_optimizer(std::string_view name);
+
+struct OptimizerOptions {
+  OptimizerKind kind = OptimizerKind::sgd;
+  double momentum = 0.9;  // mu, the book's momentum co-efficient
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-8;
+
+  void validate() const;
+};
+
+template <typename T>
+class Optimizer {
+ public:
+  Optimizer(const OptimizerOptions& options, long parameter_count);
+
+  void step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate);
+
+  // The optimizer's memory (velocities, moments, step count) as doubles, for
+  // checkpoints; converting float to double and back is exact.
+  Vector<double> state() const;
+  // Throws InputError if the size does not fit this optimizer.
+  void set_state(const Vector<double>& state);
+
+ private:
+  OptimizerOptions options_;
+  Vector<T> velocity_;  // momentum and nesterov: v; adam: m
+  Vector<T> second_;    // adam: v
+  long steps_ = 0;      // adam: t
+};
+
+extern template class Optimizer<float>;
+extern template class Optimizer<double>;
+
+}  // namespace backprop

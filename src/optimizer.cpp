@@ -1,0 +1,116 @@
+#include "backprop/optimizer.hpp"
+
+#include <array>
+#include <cmath>
+#include <utility>
+
+#include "backprop/error.hpp"
+
+namespace backprop {
+namespace {
+
+constexpr std::array<std::pair<OptimizerKind, const char*>, 4> kNames{{
+    {OptimizerKind::sgd, "sgd"},
+    {OptimizerKind::momentum, "momentum"},
+    {OptimizerKind::nesterov, "nesterov"},
+    {OptimizerKind::adam, "adam"},
+}};
+
+}  // namespace
+
+std::string to_string(OptimizerKind kind) {
+  for (const auto& [value, name] : kNames) {
+    if (value == kind) return name;
+  }
+  return "unknown";
+}
+
+OptimizerKind parse_optimizer(std::string_view name) {
+  for (const auto& [value, known] : kNames) {
+    if (name == known) return value;
+  }
+  throw InputError("unknown optimizer '" + std::string(name) +
+                   "': use one of sgd, momentum, nesterov, adam");
+}
+
+void OptimizerOptions::validate() const {
+  if (!(momentum >= 0 && momentum < 1)) {
+    throw InputError("--momentum must be in [0, 1), got " + std::to_string(momentum));
+  }
+  if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+    throw InputError("--beta1 and --beta2 must be in [0, 1)");
+  }
+  if (!(epsilon > 0)) throw InputError("--adam-epsilon must be positive");
+}
+
+template <typename T>
+Optimizer<T>::Optimizer(const OptimizerOptions& options, long parameter_count)
+    : options_(options) {
+  options_.validate();
+  if (options_.kind != OptimizerKind::sgd) velocity_ = Vector<T>::Zero(parameter_count);
+  if (options_.kind == OptimizerKind::adam) second_ = Vector<T>::Zero(parameter_count);
+}
+
+template <typename T>
+void Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate) {
+  const T eta = static_cast<T>(learning_rate);
+  const T mu = static_cast<T>(options_.momentum);
+  switch (options_.kind) {
+    case OptimizerKind::sgd:
+      theta -= eta * gradient;
+      break;
+    case OptimizerKind::momentum:
+      velocity_ = mu * velocity_ - eta * gradient;
+      theta += velocity_;
+      break;
+    case OptimizerKind::nesterov:
+      // theta += -mu v + (1 + mu) v', with v' = mu v - eta g
+      theta -= mu * velocity_;
+      velocity_ = mu * velocity_ - eta * gradient;
+      theta += (T(1) + mu) * velocity_;
+      break;
+    case OptimizerKind::adam: {
+      ++steps_;
+      const T b1 = static_cast<T>(options_.beta1);
+      const T b2 = static_cast<T>(options_.beta2);
+      velocity_ = b1 * velocity_ + (T(1) - b1) * gradient;
+      second_ = b2 * second_ + (T(1) - b2) * gradient.cwiseAbs2();
+      const double t = static_cast<double>(steps_);
+      const T m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
+      const T v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
+      const T epsilon = static_cast<T>(options_.epsilon);
+      theta.array() -= eta * (m_correction * velocity_.array()) /
+                       ((v_correction * second_.array()).sqrt() + epsilon);
+      break;
+    }
+  }
+}
+
+template <typename T>
+Vector<double> Optimizer<T>::state() const {
+  const bool adam = options_.kind == OptimizerKind::adam;
+  Vector<double> state(velocity_.size() + second_.size() + (adam ? 1 : 0));
+  state.head(velocity_.size()) = velocity_.template cast<double>();
+  state.segment(velocity_.size(), second_.size()) = second_.template cast<double>();
+  if (adam) state[state.size() - 1] = static_cast<double>(steps_);
+  return state;
+}
+
+template <typename T>
+void Optimizer<T>::set_state(const Vector<double>& state) {
+  const bool adam = options_.kind == OptimizerKind::adam;
+  const Eigen::Index expected = velocity_.size() + second_.size() + (adam ? 1 : 0);
+  if (state.size() != expected) {
+    throw InputError("the saved optimizer state holds " + std::to_string(state.size()) +
+                     " numbers but optimizer " + to_string(options_.kind) + " needs " +
+                     std::to_string(expected) + ": resume with the optimizer the run used");
+  }
+  velocity_ = state.head(velocity_.size()).template cast<T>();
+  second_ = state.segment(velocity_.size(), second_.size()).template cast<T>();
+  if (adam) steps_ = static_cast<long>(state[state.size() - 1]);
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+
+}  // namespace backprop
