@@ -12,5 +12,8 @@ namespace backprop::cli {
 void add_train_command(CLI::App& app);
 void add_gradcheck_command(CLI::App& app);
 void add_fetch_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_predict_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
 
 }  // namespace backprop::cli

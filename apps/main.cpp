@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "backprop 0.1.0");
   backprop::cli::add_train_command(app);
   backprop::cli::add_gradcheck_command(app);
+  backprop::cli::add_eval_command(app);
+  backprop::cli::add_predict_command(app);
+  backprop::cli::add_inspect_command(app);
   backprop::cli::add_fetch_command(app);
 
   if (argc > 1 && argv[1][0] != '-') {

@@ -8,35 +8,132 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
-#include "backprop/data_split.hpp"
 #include "backprop/error.hpp"
-#include "backprop/fetch.hpp"
-#include "backprop/idx.hpp"
 #include "backprop/initialization.hpp"
+#include "backprop/metrics_log.hpp"
+#include "backprop/model_file.hpp"
 #include "backprop/training.hpp"
 #include "commands.hpp"
-#include "data_dir.hpp"
+#include "data_options.hpp"
+#include "model_io.hpp"
 #include "options.hpp"
+#include "settings.hpp"
 
 namespace backprop::cli {
 namespace {
 
 struct TrainFlags {
   ArchitectureFlags architecture;
-  std::string initialization = "large";
+  DataFlags data;
   TrainingOptions training;
+  std::string initialization = "large";
+  std::string regularization = "l2";
+  std::string optimizer = "sgd";
+  std::string schedule = "constant";
+  std::vector<double> dropout;
   std::uint64_t seed = 1;
   std::string precision = "float";
-  std::string dataset = "mnist";
-  std::filesystem::path data_dir = default_data_dir();
-  IdxFiles files;
-  long validation_size = -1;
-  std::string monitor = "test";
+  std::vector<std::string> monitor{"test"};
   bool no_shuffle = false;
+  std::filesystem::path save;
+  std::filesystem::path load;
+  std::filesystem::path metrics;
+  std::filesystem::path checkpoint = "checkpoint.bpm";
+  int checkpoint_every = 0;
+  std::filesystem::path resume;
+
+  // Turns the names into the library's options (throws InputError).
+  void resolve(int layer_count) {
+    training.regularization.penalty = parse_penalty(regularization);
+    training.optimizer.kind = parse_optimizer(optimizer);
+    training.schedule.kind = parse_schedule(schedule);
+    training.shuffle = !no_shuffle;
+    training.dropout = dropout;
+    // One rate means every hidden layer; the output layer is never dropped.
+    if (dropout.size() == 1) {
+      training.dropout.assign(static_cast<std::size_t>(layer_count), dropout.front());
+      training.dropout.back() = 0;
+    }
+    parse_initialization(initialization);
+    for (const auto& set : monitor) {
+      if (set != "training" && set != "validation" && set != "test" && set != "none") {
+        throw InputError("--monitor takes training, validation, test or none, not '" + set + "'");
+      }
+    }
+    training.validate();
+  }
 };
+
+Settings to_settings(const TrainFlags& flags, const NetworkSpec& spec) {
+  Settings s;
+  std::vector<std::string> sizes;
+  for (int size : spec.sizes) sizes.push_back(std::to_string(size));
+  s["layers"] = join(sizes);
+  std::vector<std::string> activations;
+  for (Activation a : spec.activations) activations.push_back(to_string(a));
+  s["activations"] = join(activations);
+  s["cost"] = to_string(spec.cost);
+  s["init"] = flags.initialization;
+  const TrainingOptions& t = flags.training;
+  s["epochs"] = std::to_string(t.epochs);
+  s["mini_batch"] = std::to_string(t.mini_batch_size);
+  s["eta"] = format_number(t.learning_rate);
+  s["shuffle"] = t.shuffle ? "true" : "false";
+  s["regularization"] = flags.regularization;
+  s["lambda"] = format_number(t.regularization.lambda);
+  std::vector<std::string> rates;
+  for (double rate : t.dropout) rates.push_back(format_number(rate));
+  s["dropout"] = join(rates);
+  s["optimizer"] = flags.optimizer;
+  s["momentum"] = format_number(t.optimizer.momentum);
+  s["beta1"] = format_number(t.optimizer.beta1);
+  s["beta2"] = format_number(t.optimizer.beta2);
+  s["adam_epsilon"] = format_number(t.optimizer.epsilon);
+  s["max_grad_norm"] = format_number(t.max_gradient_norm);
+  s["schedule"] = flags.schedule;
+  s["step_epochs"] = std::to_string(t.schedule.step_epochs);
+  s["gamma"] = format_number(t.schedule.gamma);
+  s["plateau_patience"] = std::to_string(t.schedule.patience);
+  s["early_stopping"] = std::to_string(t.early_stopping_patience);
+  s["seed"] = std::to_string(flags.seed);
+  s["precision"] = flags.precision;
+  s["monitor"] = join(flags.monitor);
+  flags.data.save_to(s);
+  return s;
+}
+
+// The inverse of to_settings, for --resume: the run continues as it began.
+void from_settings(const Settings& s, TrainFlags& flags) {
+  flags.initialization = setting(s, "init");
+  TrainingOptions& t = flags.training;
+  t.epochs = static_cast<int>(number_setting(s, "epochs"));
+  t.mini_batch_size = static_cast<int>(number_setting(s, "mini_batch"));
+  t.learning_rate = number_setting(s, "eta");
+  flags.no_shuffle = setting(s, "shuffle") == "false";
+  flags.regularization = setting(s, "regularization");
+  t.regularization.lambda = number_setting(s, "lambda");
+  flags.dropout.clear();
+  for (const auto& rate : split(setting(s, "dropout"))) flags.dropout.push_back(std::stod(rate));
+  flags.optimizer = setting(s, "optimizer");
+  t.optimizer.momentum = number_setting(s, "momentum");
+  t.optimizer.beta1 = number_setting(s, "beta1");
+  t.optimizer.beta2 = number_setting(s, "beta2");
+  t.optimizer.epsilon = number_setting(s, "adam_epsilon");
+  t.max_gradient_norm = number_setting(s, "max_grad_norm");
+  flags.schedule = setting(s, "schedule");
+  t.schedule.step_epochs = static_cast<int>(number_setting(s, "step_epochs"));
+  t.schedule.gamma = number_setting(s, "gamma");
+  t.schedule.patience = static_cast<int>(number_setting(s, "plateau_patience"));
+  t.early_stopping_patience = static_cast<int>(number_setting(s, "early_stopping"));
+  flags.seed = std::stoull(setting(s, "seed"));
+  flags.precision = setting(s, "precision");
+  flags.monitor = split(setting(s, "monitor"));
+  flags.data.load_from(s);
+}
 
 std::string describe(const NetworkSpec& spec) {
   std::ostringstream out;
@@ -50,59 +147,109 @@ std::string describe(const NetworkSpec& spec) {
   return out.str();
 }
 
-DataSplit load_data(const TrainFlags& flags) {
-  const IdxFiles& given = flags.files;
-  const int paths_given = !given.training_images.empty() + !given.training_labels.empty() +
-                          !given.test_images.empty() + !given.test_labels.empty();
-  IdxFiles files;
-  if (paths_given == 0) {
-    files = fetch_dataset(parse_dataset(flags.dataset), flags.data_dir, std::cerr);
-  } else if (paths_given == 4) {
-    files = given;
+bool monitors(const TrainFlags& flags, const std::string& set) {
+  for (const auto& name : flags.monitor) {
+    if (name == set) return true;
+  }
+  return false;
+}
+
+void print_epoch(const EpochReport& report) {
+  std::ostringstream line;
+  line << "Epoch " << report.epoch;
+  // The book's line: correct / total on the evaluation data.
+  const auto& headline = report.test ? report.test : report.validation;
+  if (headline) {
+    line << ": " << headline->correct << " / " << headline->total;
   } else {
-    throw InputError(
-        "give all four of --train-images, --train-labels, --test-images, --test-labels, or none "
-        "of them to use --dataset");
+    line << " complete";
   }
-  long validation = flags.validation_size;
-  if (validation < 0) {
-    // The book's split holds back the last 10,000 of MNIST's 60,000: a sixth.
-    validation = static_cast<long>(read_idx(files.training_labels).data.size()) / 6;
-  }
-  return load_split(files, validation);
+  line << " (" << std::fixed << std::setprecision(2) << report.training_seconds << " s)";
+  const auto part = [&](const char* name, const std::optional<Evaluation>& evaluation) {
+    if (!evaluation) return;
+    line << std::defaultfloat << std::setprecision(5) << " | " << name << " cost "
+         << evaluation->cost << ", accuracy " << std::fixed << std::setprecision(2)
+         << 100 * evaluation->accuracy() << '%';
+  };
+  part("training", report.training);
+  if (report.test) part("validation", report.validation);
+  if (report.test && (report.training || report.validation)) part("test", report.test);
+  std::cout << line.str() << std::endl;
 }
 
 template <typename T>
-void run(const TrainFlags& flags, const NetworkSpec& spec, const DataSplit& data) {
+void run(TrainFlags& flags, std::optional<ModelFile> start) {
   Rng rng(flags.seed);
-  Network<T> network(spec);
-  initialize(network, parse_initialization(flags.initialization), rng);
+  NetworkSpec spec = start ? start->spec : flags.architecture.spec();
+  flags.resolve(static_cast<int>(spec.sizes.size()) - 1);
+  const DataSplit data = flags.data.load();
+  check_fits(data.training, spec.inputs(), spec.outputs());
 
-  const Dataset* monitor = nullptr;
-  if (flags.monitor == "test") monitor = &data.test;
-  if (flags.monitor == "validation") monitor = &data.validation;
+  std::optional<Network<T>> loaded;
+  if (start) loaded.emplace(start->template to_network<T>());
+  Network<T> network = loaded ? std::move(*loaded) : Network<T>(spec);
+  if (!start) initialize(network, parse_initialization(flags.initialization), rng);
 
-  TrainingOptions options = flags.training;
-  options.shuffle = !flags.no_shuffle;
-  std::cout << "Training " << describe(spec) << ", eta " << options.learning_rate
-            << ", mini-batch " << options.mini_batch_size << ", " << options.epochs
-            << " epochs, seed " << flags.seed << ", " << flags.precision << ", on "
-            << data.training.size() << " examples" << std::endl;
+  Trainer<T> trainer(network, data.training, flags.training, rng, &data.validation);
+  const bool resuming = start && start->state.has_value() && !flags.resume.empty();
+  if (resuming) trainer.restore(*start->state);
 
-  train(network, data.training, options, rng, monitor, [](const EpochReport& report) {
-    std::cout << "Epoch " << report.epoch;
-    if (report.test) {
-      std::cout << ": " << report.test->correct << " / " << report.test->total;
-    } else {
-      std::cout << " complete";
+  Monitor monitor;
+  if (monitors(flags, "training")) monitor.training = &data.training;
+  if (monitors(flags, "validation")) monitor.validation = &data.validation;
+  if (monitors(flags, "test")) monitor.test = &data.test;
+
+  const Settings settings = to_settings(flags, spec);
+  std::optional<MetricsLog> metrics;
+  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming);
+
+  const TrainingOptions& options = flags.training;
+  std::cout << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
+            << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
+            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision
+            << ", on " << data.training.size() << " examples";
+  if (resuming) std::cout << " from epoch " << trainer.epochs_completed();
+  std::cout << std::endl;
+
+  const auto save_model = [&](const std::filesystem::path& path, bool with_state) {
+    ModelFile model = ModelFile::from(network);
+    model.settings = settings;
+    if (with_state) model.state = trainer.state();
+    write_model(path, model);
+  };
+
+  StopReason reason = StopReason::completed;
+  try {
+    reason = trainer.run(monitor, [&](const EpochReport& report) {
+      print_epoch(report);
+      if (metrics) metrics->write(report);
+      if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
+        save_model(flags.checkpoint, true);
+      }
+    });
+  } catch (const NumericError&) {
+    if (!flags.save.empty()) {
+      save_model(flags.save, false);
+      std::cerr << "backprop: the last good weights were saved to " << flags.save.string()
+                << '\n';
     }
-    std::cout << " (" << std::fixed << std::setprecision(2) << report.training_seconds
-              << " s)" << std::defaultfloat << std::endl;
-  });
-
-  if (monitor != &data.test && data.test.size() > 0) {
+    throw;
+  }
+  if (reason == StopReason::early_stopping) {
+    std::cout << "Stopped early: no better validation accuracy for "
+              << options.early_stopping_patience << " epochs; kept the best weights"
+              << std::endl;
+  } else if (reason == StopReason::schedule) {
+    std::cout << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate() << ")"
+              << std::endl;
+  }
+  if (!monitor.test || reason == StopReason::early_stopping) {
     const Evaluation test = evaluate(network, data.test);
     std::cout << "Test: " << test.correct << " / " << test.total << std::endl;
+  }
+  if (!flags.save.empty()) {
+    save_model(flags.save, false);
+    std::cout << "Saved the model to " << flags.save.string() << std::endl;
   }
 }
 
@@ -110,63 +257,127 @@ void run(const TrainFlags& flags, const NetworkSpec& spec, const DataSplit& data
 
 void add_train_command(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
-  CLI::App* command =
-      app.add_subcommand("train", "Train a network with mini-batch SGD (default: the book's "
-                                  "chapter-1 network on MNIST)");
+  CLI::App* command = app.add_subcommand(
+      "train", "Train a network with mini-batch SGD (default: the book's chapter-1 network on "
+               "MNIST)");
   add_architecture_flags(*command, flags->architecture);
-  command
-      ->add_option("--init", flags->initialization,
-                   "Initial weights: large (N(0,1), chapter 1) or scaled (N(0,1/n_in), chapter 3)")
+  add_data_flags(*command, flags->data);
+  TrainingOptions& t = flags->training;
+  command->add_option("--init", flags->initialization,
+                      "Initial weights: large (N(0,1), chapter 1), scaled (N(0,1/n_in), "
+                      "chapter 3), xavier, he")
       ->capture_default_str();
-  command->add_option("--eta", flags->training.learning_rate, "Learning rate eta")
+  command->add_option("--eta", t.learning_rate, "Learning rate eta")->capture_default_str();
+  command->add_option("--mini-batch", t.mini_batch_size, "Mini-batch size m")
       ->capture_default_str();
-  command->add_option("--mini-batch", flags->training.mini_batch_size, "Mini-batch size m")
-      ->capture_default_str();
-  command->add_option("--epochs", flags->training.epochs, "Number of epochs")
-      ->capture_default_str();
+  command->add_option("--epochs", t.epochs, "Number of epochs")->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the run's random generator")
       ->capture_default_str();
   command->add_option("--precision", flags->precision, "Arithmetic: float or double")
       ->check(CLI::IsMember({"float", "double"}))
       ->capture_default_str();
-  command
-      ->add_option("--dataset", flags->dataset,
-                   "Known data set, fetched if missing: mnist or fashion-mnist")
-      ->capture_default_str();
-  command
-      ->add_option("--data-dir", flags->data_dir,
-                   "Where known data sets are kept (default: $BACKPROP_DATA, else ./data)")
-      ->capture_default_str();
-  command->add_option("--train-images", flags->files.training_images,
-                      "IDX file of training images (raw or gzip), instead of --dataset");
-  command->add_option("--train-labels", flags->files.training_labels,
-                      "IDX file of training labels");
-  command->add_option("--test-images", flags->files.test_images, "IDX file of test images");
-  command->add_option("--test-labels", flags->files.test_labels, "IDX file of test labels");
-  command
-      ->add_option("--validation-size", flags->validation_size,
-                   "Training examples held back (from the end) for validation; default: "
-                   "a sixth, the book's 10,000 of 60,000")
-      ->capture_default_str();
-  command
-      ->add_option("--monitor", flags->monitor,
-                   "Data evaluated after each epoch: test (the book's chapter 1), validation, "
-                   "or none")
-      ->check(CLI::IsMember({"test", "validation", "none"}))
-      ->capture_default_str();
   command->add_flag("--no-shuffle", flags->no_shuffle,
                     "Keep the examples in file order every epoch (for debugging)");
 
-  command->callback([flags] {
-    const NetworkSpec spec = flags->architecture.spec();
-    flags->training.validate();
-    parse_initialization(flags->initialization);
-    const DataSplit data = load_data(*flags);
-    check_fits(data.training, spec.inputs(), spec.outputs());
+  command->add_option("--lambda", t.regularization.lambda,
+                      "Regularization parameter lambda (0 = none); the book uses 5.0")
+      ->capture_default_str();
+  command->add_option("--regularization", flags->regularization,
+                      "Weight penalty when lambda > 0: l2 (weight decay) or l1")
+      ->capture_default_str();
+  command->add_option("--dropout", flags->dropout,
+                      "Dropout rate of every hidden layer (one number), or of each layer after "
+                      "the input (0 for the output layer)")
+      ->delimiter(',');
+  command->add_option("--optimizer", flags->optimizer, "sgd, momentum, nesterov or adam")
+      ->capture_default_str();
+  command->add_option("--momentum", t.optimizer.momentum,
+                      "Momentum co-efficient mu (momentum, nesterov)")
+      ->capture_default_str();
+  command->add_option("--beta1", t.optimizer.beta1, "Adam's beta1")->capture_default_str();
+  command->add_option("--beta2", t.optimizer.beta2, "Adam's beta2")->capture_default_str();
+  command->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam's epsilon")
+      ->capture_default_str();
+  command->add_option("--max-grad-norm", t.max_gradient_norm,
+                      "Clip the gradient's L2 norm to this (0 = off)")
+      ->capture_default_str();
+  command->add_option("--schedule", flags->schedule,
+                      "Learning-rate schedule: constant, step, or plateau (the book's: halve "
+                      "eta after --plateau-patience epochs without better validation accuracy, "
+                      "stop at eta/128)")
+      ->capture_default_str();
+  command->add_option("--step-epochs", t.schedule.step_epochs, "step: epochs per decay")
+      ->capture_default_str();
+  command->add_option("--gamma", t.schedule.gamma, "step: decay factor")->capture_default_str();
+  command->add_option("--plateau-patience", t.schedule.patience,
+                      "plateau: epochs without improvement before halving eta")
+      ->capture_default_str();
+  command->add_option("--early-stopping", t.early_stopping_patience,
+                      "Stop after this many epochs without better validation accuracy, keeping "
+                      "the best weights (0 = off)")
+      ->capture_default_str();
+
+  command->add_option("--monitor", flags->monitor,
+                      "Data evaluated (cost and accuracy) after each epoch: any of training, "
+                      "validation, test, or none")
+      ->delimiter(',')
+      ->capture_default_str();
+  command->add_option("--metrics", flags->metrics,
+                      "Write per-epoch metrics to this file: .csv for CSV, else JSON lines");
+  command->add_option("--save", flags->save,
+                      "Save the trained model here (.json: the book's network2.py format)");
+  command->add_option("--load", flags->load,
+                      "Start from this saved model (backprop or network2.py JSON) instead of "
+                      "random weights");
+  command->add_option("--checkpoint-every", flags->checkpoint_every,
+                      "Write a checkpoint every N epochs (0 = never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  command->add_option("--checkpoint", flags->checkpoint, "Where checkpoints are written")
+      ->capture_default_str();
+  CLI::Option* resume = command->add_option(
+      "--resume", flags->resume,
+      "Continue the run saved in this checkpoint, with its settings; the final weights equal "
+      "an uninterrupted run's");
+
+  command->callback([flags, command, resume] {
+    std::optional<ModelFile> start;
+    if (!flags->resume.empty()) {
+      // Only where the output goes, and how long, may change on resume.
+      for (const CLI::Option* option : command->get_options()) {
+        const std::string name = option->get_name();
+        const bool allowed = option == resume || name == "--save" || name == "--metrics" ||
+                             name == "--checkpoint" || name == "--checkpoint-every" ||
+                             name == "--epochs" || name == "--help";
+        if (!allowed && option->count() > 0) {
+          throw InputError("--resume continues the run with the settings saved in " +
+                           flags->resume.string() + ": drop " + name);
+        }
+      }
+      start = read_model(flags->resume);
+      if (!start->state) {
+        throw InputError(flags->resume.string() +
+                         " holds a model but no training state: start from it with --load, "
+                         "or resume from a file written by --checkpoint-every");
+      }
+      const int epochs = flags->training.epochs;
+      const bool epochs_given = command->get_option("--epochs")->count() > 0;
+      from_settings(start->settings, *flags);
+      if (epochs_given) flags->training.epochs = epochs;
+    } else if (!flags->load.empty()) {
+      for (const char* name : {"--layers", "--activations", "--cost", "--init"}) {
+        if (command->get_option(name)->count() > 0) {
+          throw InputError(std::string("--load takes the network from ") +
+                           flags->load.string() + ": drop " + name);
+        }
+      }
+      start = read_model(flags->load);
+      start->state.reset();
+    }
     if (flags->precision == "double") {
-      run<double>(*flags, spec, data);
+      run<double>(*flags, start);
     } else {
-      run<float>(*flags, spec, data);
+      run<float>(*flags, start);
     }
   });
 }

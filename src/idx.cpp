@@ -271,6 +271,29 @@ void write_idx(const fs::path& path, const IdxArray& array, bool gzip) {
   }
 }
 
+namespace {
+
+Matrix<float> images_to_inputs(const fs::path& path, const IdxArray& images) {
+  const std::uint64_t count = images.dims[0];
+  const std::uint64_t features = images.data.size() / count;  // 1 for a 1-D file
+  if (count > INT_MAX || features > INT_MAX) {
+    fail(path, "dims " + dims_text(images.dims) + " are too large (limit 2^31 - 1 each)",
+         "split the data set into smaller files");
+  }
+  // Row-major images are one contiguous block per example: exactly the
+  // column-major features x examples layout.
+  const Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>> pixels(
+      images.data.data(), static_cast<Eigen::Index>(features),
+      static_cast<Eigen::Index>(count));
+  return pixels.cast<float>() / 255.0f;
+}
+
+}  // namespace
+
+Matrix<float> load_idx_images(const fs::path& images) {
+  return images_to_inputs(images, read_idx(images));
+}
+
 Dataset load_idx_dataset(const fs::path& images, const fs::path& labels) {
   // Labels first: they are small, and a wrong file shows up before the images are read.
   const IdxArray label_array = read_idx(labels);
@@ -287,19 +310,9 @@ Dataset load_idx_dataset(const fs::path& images, const fs::path& labels) {
                      labels.string() + " holds " + std::to_string(label_array.dims[0]) +
                      " labels; give the labels file that belongs to these images");
   }
-  const std::uint64_t features = image_array.data.size() / count;  // 1 for a 1-D file
-  if (count > INT_MAX || features > INT_MAX) {
-    fail(images, "dims " + dims_text(image_array.dims) + " are too large (limit 2^31 - 1 each)",
-         "split the data set into smaller files");
-  }
 
   Dataset data;
-  // Row-major images are one contiguous block per example: exactly the
-  // column-major features x examples layout.
-  const Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>> pixels(
-      image_array.data.data(), static_cast<Eigen::Index>(features),
-      static_cast<Eigen::Index>(count));
-  data.inputs = pixels.cast<float>() / 255.0f;
+  data.inputs = images_to_inputs(images, image_array);
   data.labels.assign(label_array.data.begin(), label_array.data.end());
   data.classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
   data.source = images.string();

@@ -68,8 +68,8 @@ Network<T>::Network(NetworkSpec spec) : spec_(std::move(spec)) {
     offsets_.push_back(total);
     total += DenseLayer<T>::parameter_count(spec_.sizes[l], spec_.sizes[l + 1]);
   }
-  parameters_.assign(total, T(0));
-  gradients_.assign(total, T(0));
+  parameters_ = Vector<T>::Zero(total);
+  gradients_ = Vector<T>::Zero(total);
   bind_layers();
 }
 

@@ -108,6 +108,10 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
 
 template <typename T>
 void Trainer<T>::train_epoch(int epoch) {
+  // Each epoch's order is a fresh permutation of 0..n-1 drawn from the
+  // generator, so it depends only on the generator's state: what a
+  // checkpoint saves.
+  std::iota(order_.begin(), order_.end(), 0);
   if (options_.shuffle) rng_.shuffle(order_);
   const long n = training_.size();
   const long m = options_.mini_batch_size;

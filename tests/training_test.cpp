@@ -121,3 +121,51 @@ TEST(Training, BadOptionsAreRejected) {
 
 }  // namespace
 }  // namespace backprop
+
+namespace backprop {
+namespace {
+
+// A run stopped after each epoch and continued from its saved state ends
+// with the same bits as one that never stopped, for every update rule.
+TEST(Training, ResumingFromTheStateEqualsAnUninterruptedRun) {
+  const Dataset training = rings(40, 12);
+  const Dataset validation = rings(10, 13);
+  const NetworkSpec spec{{2, 6, 3}, {Activation::relu, Activation::softmax}, Cost::log_likelihood};
+  for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov,
+                             OptimizerKind::adam}) {
+    TrainingOptions options;
+    options.epochs = 4;
+    options.mini_batch_size = 7;
+    options.learning_rate = kind == OptimizerKind::adam ? 0.01 : 0.3;
+    options.optimizer.kind = kind;
+    options.dropout = {0.25, 0};
+    options.regularization = {Penalty::l2, 1.0};
+    options.schedule.kind = ScheduleKind::plateau;
+    options.schedule.patience = 1;
+
+    Network<float> whole(spec);
+    Rng rng(21);
+    initialize(whole, Initialization::he, rng);
+    Network<float> pieces = whole;
+    Rng pieces_rng = rng;
+    Trainer<float>(whole, training, options, rng, &validation).run();
+
+    TrainingState state;
+    for (int epochs = 1; epochs <= 4; ++epochs) {
+      TrainingOptions part = options;
+      part.epochs = epochs;
+      Rng fresh(999);  // the state, not the seed, must carry the run on
+      Trainer<float> trainer(pieces, training, part, epochs == 1 ? pieces_rng : fresh,
+                             &validation);
+      if (epochs > 1) trainer.restore(state);
+      trainer.run();
+      state = trainer.state();
+    }
+    EXPECT_EQ(0, std::memcmp(whole.parameters().data(), pieces.parameters().data(),
+                             sizeof(float) * whole.parameter_count()))
+        << to_string(kind);
+  }
+}
+
+}  // namespace
+}  // namespace backprop

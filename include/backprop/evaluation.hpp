@@ -1,6 +1,8 @@
 // Measuring a network on a data set.
 #pragma once
 
+#include <vector>
+
 #include "backprop/dataset.hpp"
 #include "backprop/network.hpp"
 
@@ -17,5 +19,14 @@ struct Evaluation {
 // Feeds the data set forward in chunks of `chunk` examples.
 template <typename T>
 Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk = 1000);
+
+// The predicted class (index of the largest output) of every example.
+template <typename T>
+std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs,
+                                 long chunk = 1000);
+
+// counts(i, j): examples of class i that the network puts in class j.
+template <typename T>
+Eigen::MatrixXi confusion_matrix(Network<T>& network, const Dataset& data);
 
 }  // namespace backprop

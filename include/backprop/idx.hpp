@@ -30,6 +30,10 @@ IdxArray read_idx(const std::filesystem::path& path,
 // Writes an IDX file, gzip-compressed if `gzip` is set.
 void write_idx(const std::filesystem::path& path, const IdxArray& array, bool gzip = false);
 
+// Reads an images file (N x d1 x ...) alone: one column of d1 x ... pixels
+// per image, scaled to [0, 1].
+Matrix<float> load_idx_images(const std::filesystem::path& images);
+
 // Reads an images file (N x d1 x ... ) and a labels file (N) into a data
 // set: pixels scaled to [0, 1], one column per image. Throws InputError if
 // the counts differ or the labels file is not one-dimensional.

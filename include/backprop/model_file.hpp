@@ -36,7 +36,7 @@ struct ModelFile {
   // The type the parameters are stored as. Float parameters converted to
   // double and back are unchanged, so holding them as double here is exact.
   Precision precision = Precision::float32;
-  Vector<double> parameters;                 // the network's one buffer, same layout
+  Vector<double> parameters;                    // the network's one buffer, same layout
   std::map<std::string, std::string> settings;  // the run's resolved settings, as text
   std::optional<TrainingState> state;           // present in checkpoints
 

@@ -62,8 +62,9 @@ class Network {
 
   // The one parameter buffer (every W^l then b^l, layer by layer) and the
   // one gradient buffer of the same layout.
-  VectorMap<T> parameters() { return {parameters_.data(), static_cast<Eigen::Index>(parameters_.size())}; }
-  VectorMap<T> gradients() { return {gradients_.data(), static_cast<Eigen::Index>(gradients_.size())}; }
+  VectorMap<T> parameters() { return {parameters_.data(), parameters_.size()}; }
+  VectorMap<T> gradients() { return {gradients_.data(), gradients_.size()}; }
+  Eigen::Map<const Vector<T>> parameters() const { return {parameters_.data(), parameters_.size()}; }
   long parameter_count() const { return static_cast<long>(parameters_.size()); }
   // Offset of layer `index`'s slice in the buffers.
   long parameter_offset(int index) const { return offsets_[index]; }
@@ -86,8 +87,12 @@ class Network {
   void forward(const ConstMatrixRef<T>& x, const Dropout* dropout);
 
   NetworkSpec spec_;
-  std::vector<T> parameters_;
-  std::vector<T> gradients_;
+  // Eigen's allocator aligns both buffers to the widest vector register: an
+  // unaligned buffer would let a vectorised loop peel a different number of
+  // leading elements for different addresses, and (with Eigen's fast
+  // approximations) change the last bits of results from run to run.
+  Vector<T> parameters_;
+  Vector<T> gradients_;
   std::vector<long> offsets_;
   std::vector<DenseLayer<T>> layers_;
   Matrix<T> delta_;       // Delta^l of the layer being differentiated

@@ -1,0 +1,31 @@
+// Flags that choose the data (a known data set, or four IDX files) and the
+// book's split, shared by train and eval.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "backprop/data_split.hpp"
+
+namespace backprop::cli {
+
+struct DataFlags {
+  std::string dataset = "mnist";
+  std::filesystem::path data_dir;
+  IdxFiles files;
+  long validation_size = -1;  // -1: a sixth of the training file (10,000 of MNIST's 60,000)
+
+  DataFlags();
+  // Fetches the known data set if needed (progress on stderr), or reads
+  // the four given files, and splits them.
+  DataSplit load() const;
+  // As text settings, for model files and resumed runs.
+  void save_to(std::map<std::string, std::string>& settings) const;
+  void load_from(const std::map<std::string, std::string>& settings);
+};
+
+void add_data_flags(CLI::App& command, DataFlags& flags);
+
+}  // namespace backprop::cli

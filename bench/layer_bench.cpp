@@ -1,0 +1,134 @@
+// Micro-benchmarks of a dense layer's forward and backward pass, for every layer of issue 4's
+// configurations, and of one whole SGD step (backprop + update) per configuration.
+//
+// FLOP counts (the counter "FLOP/s"; only the matrix products are counted):
+//   forward   Z = W A_in + b 1^T, A = sigma(Z)         2 n_out n_in m
+//   backward  BP4 dC/dW = Delta A_in^T / m             2 n_out n_in m
+//             BP2 (W^T Delta), except for the first    2 n_out n_in m
+//             layer, whose input is the data
+//   step      Network::backprop + parameters -= eta gradients: the sum of the above
+//
+// Run: build/backprop-layer-bench [--benchmark_filter=C/] [--benchmark_repetitions=5]
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "backprop/dense_layer.hpp"
+#include "backprop/network.hpp"
+#include "backprop/rng.hpp"
+#include "configs.hpp"
+
+namespace backprop::bench {
+namespace {
+
+Matrix<float> random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng, double scale) {
+  Matrix<float> matrix(rows, cols);
+  for (Eigen::Index i = 0; i < matrix.size(); ++i) {
+    matrix.data()[i] = static_cast<float>(scale * (2 * rng.uniform() - 1));
+  }
+  return matrix;
+}
+
+// A layer with its own parameter and gradient buffers, filled with small random values.
+struct LayerFixture {
+  std::vector<float> parameters;
+  std::vector<float> gradients;
+  DenseLayer<float> layer;
+  Matrix<float> input;  // A^{l-1}, n_in x m, in [0, 1) like pixels or activations
+  Matrix<float> delta;  // Delta^l, n_out x m
+
+  LayerFixture(int n_in, int n_out, Activation activation, int m, Rng& rng)
+      : parameters(static_cast<std::size_t>(DenseLayer<float>::parameter_count(n_in, n_out))),
+        gradients(parameters.size()),
+        layer(n_in, n_out, activation, parameters.data(), gradients.data()),
+        input((random_matrix(n_in, m, rng, 1.0).array() + 1) / 2),
+        delta(random_matrix(n_out, m, rng, 0.1)) {
+    for (float& p : parameters) p = static_cast<float>((2 * rng.uniform() - 1) / 30);
+  }
+};
+
+void set_rate(benchmark::State& state, double flops_per_iteration, int m) {
+  state.counters["FLOP/s"] =
+      benchmark::Counter(flops_per_iteration, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.SetItemsProcessed(state.iterations() * m);  // examples per second
+}
+
+void forward(benchmark::State& state, int n_in, int n_out, Activation activation, int m) {
+  Rng rng(1);
+  LayerFixture f(n_in, n_out, activation, m, rng);
+  for (auto _ : state) {
+    const Matrix<float>& a = f.layer.forward(f.input);
+    benchmark::DoNotOptimize(a.data());
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, 2.0 * n_out * n_in * m, m);
+}
+
+void backward(benchmark::State& state, int n_in, int n_out, Activation activation, int m,
+              bool first) {
+  Rng rng(1);
+  LayerFixture f(n_in, n_out, activation, m, rng);
+  f.layer.forward(f.input);
+  Matrix<float> input_grad;
+  for (auto _ : state) {
+    f.layer.backward(f.delta, f.input, first ? nullptr : &input_grad);
+    benchmark::DoNotOptimize(f.gradients.data());
+    benchmark::DoNotOptimize(input_grad.data());
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, (first ? 2.0 : 4.0) * n_out * n_in * m, m);
+}
+
+// One SGD step of the whole network on a fixed mini-batch: what train() does per batch, less
+// gathering the batch.
+void step(benchmark::State& state, const BenchConfig& config) {
+  Rng rng(1);
+  Network<float> network(config.spec);
+  initialize(network, config.initialization, rng);
+  const int m = config.mini_batch;
+  const Matrix<float> x = (random_matrix(config.spec.inputs(), m, rng, 1.0).array() + 1) / 2;
+  Matrix<float> y = Matrix<float>::Zero(config.spec.outputs(), m);
+  for (int j = 0; j < m; ++j) y(static_cast<Eigen::Index>(rng.below(10)), j) = 1;
+  const float eta = static_cast<float>(config.eta);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(network.backprop(x, y));
+    network.parameters() -= eta * network.gradients();
+    benchmark::ClobberMemory();
+  }
+  set_rate(state, work_per_example(config.spec.sizes).total() * m, m);
+}
+
+void register_all() {
+  for (const BenchConfig& config : bench_configs()) {
+    const std::vector<int>& sizes = config.spec.sizes;
+    const int m = config.mini_batch;
+    for (std::size_t l = 1; l < sizes.size(); ++l) {
+      const int n_in = sizes[l - 1];
+      const int n_out = sizes[l];
+      const Activation activation = config.spec.activations[l - 1];
+      const std::string name = config.name + "/L" + std::to_string(l) + "_" +
+                               std::to_string(n_out) + "x" + std::to_string(n_in) + "_m" +
+                               std::to_string(m);
+      benchmark::RegisterBenchmark(("forward/" + name).c_str(), forward, n_in, n_out, activation,
+                                   m);
+      benchmark::RegisterBenchmark(("backward/" + name).c_str(), backward, n_in, n_out, activation,
+                                   m, l == 1);
+    }
+    benchmark::RegisterBenchmark(("step/" + config.name + "/m" + std::to_string(m)).c_str(), step,
+                                 config);
+  }
+}
+
+}  // namespace
+}  // namespace backprop::bench
+
+int main(int argc, char** argv) {
+  backprop::bench::register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

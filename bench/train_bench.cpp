@@ -1,0 +1,610 @@
+// backprop-bench: trains issue 4's configurations on MNIST's 60,000 training images and reports,
+// for each, the median seconds per epoch, examples per second, GFLOP/s of the exact work, the
+// percentage of this machine's sgemm peak (measured here, at start), peak memory and threads.
+//
+// Each configuration trains in a child process of its own, so that its peak memory
+// (getrusage ru_maxrss) is its own: loading the data, training and evaluating.
+// Besides the human-readable table, each configuration prints one line
+//   BENCH_JSON {...}
+// for scripts (bench/compare_pytorch.py reads it).
+#include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "backprop/evaluation.hpp"
+#include "backprop/fetch.hpp"
+#include "backprop/idx.hpp"
+#include "backprop/training.hpp"
+#include "configs.hpp"
+
+#ifndef BACKPROP_BUILD_TYPE
+#define BACKPROP_BUILD_TYPE "unknown"
+#endif
+
+namespace backprop::bench {
+namespace {
+
+#ifdef NDEBUG
+constexpr bool kAssertions = false;
+#else
+constexpr bool kAssertions = true;
+#endif
+
+using Clock = std::chrono::steady_clock;
+
+struct Flags {
+  int epochs = 3;
+  std::string configs = "A,B,C";
+  std::filesystem::path data_dir;
+  int threads = 1;
+  std::uint64_t seed = 1;
+  double gemm_seconds = 1.0;
+  bool smoke = false;
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The 1-minute load average (from /proc/loadavg), or -1 where it cannot be read: above ~1 while
+// this benchmark runs alone, other processes compete for the cores.
+double load_average() {
+  std::ifstream file("/proc/loadavg");
+  double load = -1;
+  file >> load;
+  return file ? load : -1;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t half = values.size() / 2;
+  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// sgemm, the kernel under every layer: Eigen's (what the library uses) and, where the system has
+// it, OpenBLAS's (loaded at run time, so the bench needs no BLAS to build), each on one thread,
+// timed on a large square product (the peak) and on the products the configurations make.
+
+enum class Op { nn, nt, tn };  // C = A B, C = A B^T, C = A^T B
+
+struct GemmShape {
+  std::string what;
+  int m, n, k;  // C is m x n, the inner dimension k
+  Op op = Op::nn;
+};
+
+struct Rate {
+  double best = 0;  // GFLOP/s
+  double median = 0;
+  int samples = 0;
+};
+
+struct GemmTiming {
+  GemmShape shape;
+  Rate eigen;
+  Rate openblas;  // samples == 0: not measured
+};
+
+// OpenBLAS's Fortran sgemm_ and its controls, from libopenblas.so.0 if it can be loaded. Which
+// kernels it runs depends on the CPU it detects (openblas_get_corename), which the environment
+// variable OPENBLAS_CORETYPE overrides.
+class OpenBlas {
+ public:
+  using Sgemm = void (*)(const char*, const char*, const int*, const int*, const int*, const float*,
+                         const float*, const int*, const float*, const int*, const float*, float*,
+                         const int*);
+
+  OpenBlas() {
+    // Debian 12's OpenBLAS 0.3.21 does not recognise AVX-512 AMD CPUs (Zen 4, Zen 5) and runs its
+    // AVX2 (Haswell) kernels there; its SkylakeX kernels run on any CPU with AVX-512 F, CD, BW,
+    // DQ and VL. For the machine's peak, ask for them while loading it, unless the user chose.
+    const bool choose = std::getenv("OPENBLAS_CORETYPE") == nullptr && has_avx512();
+    if (choose) setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+    handle_ = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (choose) {
+      unsetenv("OPENBLAS_CORETYPE");  // the configurations' processes see the user's environment
+      chosen_ = " (OPENBLAS_CORETYPE=SkylakeX set by backprop-bench)";
+    }
+    if (handle_ == nullptr) return;
+    sgemm_ = reinterpret_cast<Sgemm>(dlsym(handle_, "sgemm_"));
+    auto set_threads = reinterpret_cast<void (*)(int)>(dlsym(handle_, "openblas_set_num_threads"));
+    auto corename = reinterpret_cast<char* (*)()>(dlsym(handle_, "openblas_get_corename"));
+    auto config = reinterpret_cast<char* (*)()>(dlsym(handle_, "openblas_get_config"));
+    if (set_threads != nullptr) set_threads(1);
+    if (corename != nullptr) core_ = corename();
+    if (config != nullptr) config_ = config();
+  }
+  OpenBlas(const OpenBlas&) = delete;
+  OpenBlas& operator=(const OpenBlas&) = delete;
+  ~OpenBlas() {
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+
+  static bool has_avx512() {
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+  }
+
+  bool available() const { return sgemm_ != nullptr; }
+  std::string core() const { return core_ + chosen_; }
+  const std::string& config() const { return config_; }
+
+  // C = op(A) op(B), column-major, as the shape says.
+  void multiply(const GemmShape& shape, const Matrix<float>& a, const Matrix<float>& b,
+                Matrix<float>& c) const {
+    const char op_a = shape.op == Op::tn ? 'T' : 'N';
+    const char op_b = shape.op == Op::nt ? 'T' : 'N';
+    const int lda = static_cast<int>(a.rows());
+    const int ldb = static_cast<int>(b.rows());
+    const int ldc = static_cast<int>(c.rows());
+    const float one = 1;
+    const float zero = 0;
+    sgemm_(&op_a, &op_b, &shape.m, &shape.n, &shape.k, &one, a.data(), &lda, b.data(), &ldb, &zero,
+           c.data(), &ldc);
+  }
+
+ private:
+  void* handle_ = nullptr;
+  Sgemm sgemm_ = nullptr;
+  std::string core_ = "?";
+  std::string chosen_;
+  std::string config_;
+};
+
+float gemm_sink = 0;  // keeps the products from being optimised away
+
+// Samples of about a millisecond or more, for budget_seconds (at least 5 samples).
+template <typename Multiply>
+Rate time_rate(double flops, double budget_seconds, Multiply multiply) {
+  auto start = Clock::now();
+  multiply();  // warm up
+  const double once = std::max(seconds_since(start), 1e-7);
+  const int reps = std::max(1, static_cast<int>(1e-3 / once));
+  std::vector<double> rates;
+  const auto begin = Clock::now();
+  while (rates.size() < 5 || (seconds_since(begin) < budget_seconds && rates.size() < 10000)) {
+    start = Clock::now();
+    for (int r = 0; r < reps; ++r) multiply();
+    rates.push_back(flops * reps / seconds_since(start) / 1e9);
+  }
+  return {*std::max_element(rates.begin(), rates.end()), median(rates),
+          static_cast<int>(rates.size())};
+}
+
+GemmTiming time_gemm(const GemmShape& shape, double budget_seconds, const OpenBlas& openblas) {
+  const Matrix<float> a = shape.op == Op::tn ? Matrix<float>::Random(shape.k, shape.m)
+                                             : Matrix<float>::Random(shape.m, shape.k);
+  const Matrix<float> b = shape.op == Op::nt ? Matrix<float>::Random(shape.n, shape.k)
+                                             : Matrix<float>::Random(shape.k, shape.n);
+  Matrix<float> c(shape.m, shape.n);
+  const double flops = 2.0 * shape.m * shape.n * shape.k;
+  GemmTiming timing{shape, {}, {}};
+  timing.eigen = time_rate(flops, budget_seconds, [&] {
+    switch (shape.op) {
+      case Op::nn:
+        c.noalias() = a * b;
+        break;
+      case Op::nt:
+        c.noalias() = a * b.transpose();
+        break;
+      case Op::tn:
+        c.noalias() = a.transpose() * b;
+        break;
+    }
+    gemm_sink += c(0, 0);
+  });
+  if (openblas.available()) {
+    timing.openblas = time_rate(flops, budget_seconds, [&] {
+      openblas.multiply(shape, a, b, c);
+      gemm_sink += c(0, 0);
+    });
+  }
+  return timing;
+}
+
+std::vector<GemmShape> gemm_shapes(bool smoke) {
+  std::vector<GemmShape> shapes = {{"peak: square", 1024, 1024, 1024, Op::nn}};
+  if (smoke) return shapes;
+  const std::vector<GemmShape> layers = {
+      {"A forward W^1 X", 30, 10, 784, Op::nn},
+      {"A BP4 Delta^1 X^T", 30, 784, 10, Op::nt},
+      {"B forward W^1 X", 100, 10, 784, Op::nn},
+      {"B BP4 Delta^1 X^T", 100, 784, 10, Op::nt},
+      {"C forward W^1 X", 1024, 128, 784, Op::nn},
+      {"C forward W^2 A^1", 1024, 128, 1024, Op::nn},
+      {"C BP4 Delta^2 (A^1)^T", 1024, 1024, 128, Op::nt},
+      {"C BP2 (W^2)^T Delta^2", 1024, 128, 1024, Op::tn},
+  };
+  shapes.insert(shapes.end(), layers.begin(), layers.end());
+  return shapes;
+}
+
+bool large(const GemmShape& shape) {
+  return static_cast<double>(shape.m) * shape.n * shape.k >= 1e8;
+}
+
+struct SgemmReport {
+  std::vector<GemmTiming> timings;
+  std::string openblas_core;  // empty: OpenBLAS not found
+  std::string openblas_config;
+
+  // The peaks: the best rate of any large product (m n k >= 1e8: the square one and C's).
+  double eigen_peak() const { return best(&GemmTiming::eigen); }
+  double openblas_peak() const { return best(&GemmTiming::openblas); }
+  // This machine's sgemm peak: the better of the two.
+  double peak() const { return std::max(eigen_peak(), openblas_peak()); }
+
+ private:
+  double best(Rate GemmTiming::*library) const {
+    double rate = 0;
+    for (const GemmTiming& t : timings) {
+      if (large(t.shape)) rate = std::max(rate, (t.*library).best);
+    }
+    return rate;
+  }
+};
+
+SgemmReport measure_sgemm(bool smoke, double budget_seconds) {
+  const OpenBlas openblas;
+  SgemmReport report;
+  if (openblas.available()) {
+    report.openblas_core = openblas.core();
+    report.openblas_config = openblas.config();
+  }
+  for (const GemmShape& shape : gemm_shapes(smoke)) {
+    report.timings.push_back(
+        time_gemm(shape, large(shape) ? budget_seconds / 2 : budget_seconds / 8, openblas));
+  }
+  return report;
+}
+
+void print_sgemm(const SgemmReport& report) {
+  std::cout << "sgemm, float, 1 thread, GFLOP/s over repeated samples (best, median):\n"
+            << "  Eigen " << EIGEN_WORLD_VERSION << '.' << EIGEN_MAJOR_VERSION << '.'
+            << EIGEN_MINOR_VERSION << " (the library's; SIMD " << Eigen::SimdInstructionSetsInUse()
+            << ")\n  OpenBLAS: "
+            << (report.openblas_core.empty()
+                    ? std::string("libopenblas.so.0 not found (Debian: libopenblas0)")
+                    : report.openblas_config + ", core " + report.openblas_core)
+            << '\n';
+  std::cout << "  " << std::left << std::setw(24) << "product" << std::right << std::setw(16)
+            << "m x n x k" << std::setw(16) << "Eigen" << std::setw(16) << "OpenBLAS" << '\n';
+  auto pair = [](const Rate& rate) {
+    std::ostringstream text;
+    if (rate.samples == 0) return std::string("-");
+    text << std::fixed << std::setprecision(1) << rate.best << " " << rate.median;
+    return text.str();
+  };
+  for (const GemmTiming& t : report.timings) {
+    std::ostringstream dims;
+    dims << t.shape.m << 'x' << t.shape.n << 'x' << t.shape.k;
+    std::cout << "  " << std::left << std::setw(24) << t.shape.what << std::right << std::setw(16)
+              << dims.str() << std::setw(16) << pair(t.eigen) << std::setw(16) << pair(t.openblas)
+              << '\n';
+  }
+  std::cout << std::fixed << std::setprecision(1)
+            << "  sgemm peak (best large product): " << report.peak() << " GFLOP/s   (Eigen "
+            << report.eigen_peak() << ", OpenBLAS " << report.openblas_peak() << ")"
+            << std::defaultfloat << "\n\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training.
+
+// Passes the thread count on when the library's TrainingOptions has a field for it; returns
+// whether it did.
+template <typename Options>
+bool set_threads(Options& options, int threads) {
+  if constexpr (requires { options.threads = threads; }) {
+    options.threads = threads;
+    return true;
+  } else if constexpr (requires { options.thread_count = threads; }) {
+    options.thread_count = threads;
+    return true;
+  } else {
+    return false;
+  }
+}
+
+struct Data {
+  Dataset training;
+  Dataset test;
+};
+
+// A tiny synthetic data set, MNIST-shaped, for --smoke.
+Dataset synthetic(long examples, std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset data;
+  data.inputs.resize(784, examples);
+  for (Eigen::Index i = 0; i < data.inputs.size(); ++i) {
+    data.inputs.data()[i] = static_cast<float>(rng.uniform());
+  }
+  for (long e = 0; e < examples; ++e) data.labels.push_back(static_cast<int>(rng.below(10)));
+  data.classes = 10;
+  data.source = "synthetic data";
+  return data;
+}
+
+Data load_data(const Flags& flags) {
+  if (flags.smoke) return {synthetic(512, flags.seed), synthetic(256, flags.seed + 1)};
+  const IdxFiles files = fetch_dataset(KnownDataset::mnist, flags.data_dir, std::cerr);
+  // The whole training file: the issue's figures are per 60,000-image epoch.
+  return {load_idx_dataset(files.training_images, files.training_labels),
+          load_idx_dataset(files.test_images, files.test_labels)};
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+std::string json_number(double value) {
+  std::ostringstream out;
+  out << std::setprecision(6) << value;
+  return out.str();
+}
+
+std::string json_list(const std::vector<double>& values) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    text += (i ? ", " : "") + json_number(values[i]);
+  }
+  return text + "]";
+}
+
+// Trains one configuration and prints its table and its BENCH_JSON line.
+void run_config(const BenchConfig& config, const Flags& flags, double peak_gflops) {
+  const Data data = load_data(flags);
+  Rng rng(flags.seed);
+  Network<float> network(config.spec);
+  initialize(network, config.initialization, rng);
+
+  TrainingOptions options;
+  options.epochs = flags.epochs;
+  options.mini_batch_size = config.mini_batch;
+  options.learning_rate = config.eta;
+  options.shuffle = true;
+  const bool threads_passed = set_threads(options, flags.threads);
+  const int threads = threads_passed ? flags.threads : 1;
+
+  // Wall time of each epoch's SGD steps (the library's own measure), and the CPU time of this
+  // process from one epoch's end to the next: with one thread, the latter is what the epoch would
+  // take on a core of its own, less sensitive to other processes than wall time.
+  std::vector<double> epoch_seconds;
+  std::vector<double> epoch_cpu_seconds;
+  const double load_before = load_average();
+  const double cpu_before = cpu_seconds();
+  double cpu_last = cpu_before;
+  const auto wall_start = Clock::now();
+  train(network, data.training, options, rng, nullptr, [&](const EpochReport& report) {
+    const double cpu_now = cpu_seconds();
+    epoch_seconds.push_back(report.training_seconds);
+    epoch_cpu_seconds.push_back(cpu_now - cpu_last);
+    cpu_last = cpu_now;
+  });
+  const double wall = seconds_since(wall_start);
+  const double cpu_per_wall = (cpu_seconds() - cpu_before) / wall;
+  const double load_after = load_average();
+  const Evaluation test = evaluate(network, data.test);
+
+  const long n = data.training.size();
+  const Work work = work_per_example(config.spec.sizes);
+  const double seconds = median(epoch_seconds);
+  const double examples_per_second = static_cast<double>(n) / seconds;
+  const double gflops = work.total() * static_cast<double>(n) / seconds / 1e9;
+  const double percent = 100 * gflops / peak_gflops;
+  const double rss = peak_rss_mib();
+
+  const double cpu_seconds_per_epoch = median(epoch_cpu_seconds);
+  std::ostringstream each;
+  for (double s : epoch_seconds) each << ' ' << std::fixed << std::setprecision(3) << s;
+  std::ostringstream each_cpu;
+  for (double s : epoch_cpu_seconds) each_cpu << ' ' << std::fixed << std::setprecision(3) << s;
+  auto row = [](const std::string& label) {
+    std::cout << "  " << std::left << std::setw(28) << label << std::right;
+  };
+  std::cout << std::fixed;
+  std::cout << "Config " << config.name << ": " << describe(config.spec) << ", eta "
+            << std::setprecision(2) << config.eta << ", mini-batch " << config.mini_batch << ", "
+            << to_string(config.initialization) << " init\n";
+  row("epochs");
+  std::cout << flags.epochs << " x " << n << " examples\n";
+  row("seconds per epoch (median)");
+  std::cout << std::setprecision(3) << seconds << "   (each:" << each.str() << ")\n";
+  row("CPU seconds per epoch (median)");
+  std::cout << std::setprecision(3) << cpu_seconds_per_epoch << "   (each:" << each_cpu.str()
+            << ")\n";
+  row("examples per second");
+  std::cout << std::setprecision(0) << examples_per_second << '\n';
+  row("work per example");
+  std::cout << std::setprecision(0) << work.total() << " FLOP (forward " << work.forward
+            << " + weight grads " << work.weight_gradients << " + input grads "
+            << work.input_gradients << ")\n";
+  row("GFLOP/s");
+  std::cout << std::setprecision(2) << gflops << '\n';
+  row("% of sgemm peak");
+  std::cout << std::setprecision(1) << percent << " %   (peak " << peak_gflops
+            << " GFLOP/s, the better of Eigen and OpenBLAS, 1 thread)\n";
+  row("peak memory (ru_maxrss)");
+  std::cout << std::setprecision(1) << rss << " MiB   (this configuration's process)\n";
+  row("threads");
+  std::cout << threads << (threads_passed ? "" : " (the library has no threads option yet)")
+            << "   CPU time / wall time " << std::setprecision(2) << cpu_per_wall << '\n';
+  row("load average (1 min)");
+  std::cout << load_before << " before, " << load_after << " after   (> threads: shared CPUs)\n";
+  row("test accuracy");
+  std::cout << test.correct << " / " << test.total << "   (" << std::setprecision(2)
+            << 100 * test.accuracy() << " %)\n";
+  std::cout << std::defaultfloat;
+
+  std::cout << "BENCH_JSON {\"config\": \"" << config.name << "\", \"layers\": \""
+            << describe(config.spec) << "\", \"mini_batch\": " << config.mini_batch
+            << ", \"eta\": " << json_number(config.eta) << ", \"epochs\": " << flags.epochs
+            << ", \"examples\": " << n << ", \"epoch_seconds\": " << json_list(epoch_seconds)
+            << ", \"seconds_per_epoch\": " << json_number(seconds)
+            << ", \"epoch_cpu_seconds\": " << json_list(epoch_cpu_seconds)
+            << ", \"cpu_seconds_per_epoch\": " << json_number(cpu_seconds_per_epoch)
+            << ", \"examples_per_second\": " << json_number(examples_per_second)
+            << ", \"flop_per_example\": " << json_number(work.total())
+            << ", \"gflops\": " << json_number(gflops)
+            << ", \"sgemm_peak_gflops\": " << json_number(peak_gflops)
+            << ", \"percent_of_peak\": " << json_number(percent)
+            << ", \"peak_rss_mib\": " << json_number(rss) << ", \"threads\": " << threads
+            << ", \"cpu_per_wall\": " << json_number(cpu_per_wall)
+            << ", \"load_before\": " << json_number(load_before)
+            << ", \"load_after\": " << json_number(load_after)
+            << ", \"test_accuracy\": " << json_number(test.accuracy()) << "}\n\n";
+  std::cout.flush();
+}
+
+// Runs `config` in a child process; returns its exit status (0 on success).
+int run_in_child(const BenchConfig& config, const Flags& flags, double peak_gflops) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t child = fork();
+  if (child < 0) {
+    std::perror("backprop-bench: fork");
+    return 1;
+  }
+  if (child == 0) {
+    int code = 0;
+    try {
+      run_config(config, flags, peak_gflops);
+    } catch (const std::exception& e) {
+      std::cerr << "backprop-bench: config " << config.name << ": " << e.what() << '\n';
+      code = 1;
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code);
+  }
+  int status = 0;
+  if (waitpid(child, &status, 0) < 0) {
+    std::perror("backprop-bench: waitpid");
+    return 1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+std::vector<BenchConfig> chosen_configs(const std::string& names) {
+  std::vector<BenchConfig> chosen;
+  std::stringstream list(names);
+  std::string name;
+  while (std::getline(list, name, ',')) {
+    bool found = false;
+    for (const BenchConfig& config : bench_configs()) {
+      if (config.name == name) {
+        chosen.push_back(config);
+        found = true;
+      }
+    }
+    if (!found) {
+      throw CLI::ValidationError(
+          "--configs", "unknown configuration '" + name + "': use A, B and C, e.g. --configs A,C");
+    }
+  }
+  return chosen;
+}
+
+int run(const Flags& flags) {
+  const std::vector<BenchConfig> configs = chosen_configs(flags.configs);
+  char date[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M", std::localtime(&now));
+  std::cout << "backprop-bench, " << date << ", " << sysconf(_SC_NPROCESSORS_ONLN)
+            << " CPUs online, load average " << load_average() << ", --threads " << flags.threads
+            << (flags.smoke ? ", SMOKE RUN on synthetic data" : "") << '\n'
+            << "build type " << BACKPROP_BUILD_TYPE
+            << (kAssertions ? ", ASSERTIONS ON (not NDEBUG): timings are not representative" : "")
+            << '\n'
+            << "Per-epoch times are medians over " << flags.epochs
+            << " epochs; other processes may share the machine.\n\n";
+
+  const SgemmReport sgemm = measure_sgemm(flags.smoke, flags.gemm_seconds);
+  print_sgemm(sgemm);
+  const double peak = sgemm.peak();
+  std::cout << "BENCH_JSON {\"sgemm_peak_gflops\": " << json_number(peak)
+            << ", \"eigen_peak_gflops\": " << json_number(sgemm.eigen_peak())
+            << ", \"openblas_peak_gflops\": " << json_number(sgemm.openblas_peak())
+            << ", \"openblas_core\": \"" << sgemm.openblas_core << "\"}\n\n";
+
+  int failures = 0;
+  for (const BenchConfig& config : configs) failures += run_in_child(config, flags, peak) != 0;
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace backprop::bench
+
+int main(int argc, char** argv) {
+  backprop::bench::Flags flags;
+  const char* data_env = std::getenv("BACKPROP_DATA");
+  flags.data_dir = data_env != nullptr && *data_env != '\0' ? data_env : "data";
+
+  CLI::App app{
+      "backprop-bench: trains issue 4's configurations (A [784,30,10] sigmoid m=10, B "
+      "[784,100,10] sigmoid cross-entropy m=10, C [784,1024,1024,10] ReLU softmax m=128) on "
+      "MNIST's 60,000 training images and reports seconds per epoch, GFLOP/s, % of the measured "
+      "sgemm peak, peak memory and threads",
+      "backprop-bench"};
+  app.add_option("--epochs", flags.epochs, "Epochs per configuration (the median is reported)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--configs", flags.configs, "Configurations to run, comma-separated")
+      ->capture_default_str();
+  app.add_option("--data-dir", flags.data_dir,
+                 "Where MNIST is kept or fetched to (default: $BACKPROP_DATA, else ./data)")
+      ->capture_default_str();
+  app.add_option("--threads", flags.threads, "Training threads, passed on to the library")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--seed", flags.seed, "Seed of the run's random generator")->capture_default_str();
+  app.add_option("--gemm-seconds", flags.gemm_seconds,
+                 "Seconds spent timing the sgemm products (per large one and library: half of it, "
+                 "small ones: an eighth)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("--smoke", flags.smoke,
+               "Check that it runs: tiny synthetic data instead of MNIST, short sgemm timing");
+  CLI11_PARSE(app, argc, argv);
+  if (flags.smoke) flags.gemm_seconds = std::min(flags.gemm_seconds, 0.05);
+
+  try {
+    return backprop::bench::run(flags);
+  } catch (const CLI::Error& e) {
+    std::cerr << "backprop-bench: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "backprop-bench: " << e.what() << '\n';
+    return 1;
+  }
+}
