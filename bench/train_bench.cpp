@@ -57,6 +57,7 @@ struct Flags {
   int threads = 1;
   std::uint64_t seed = 1;
   double gemm_seconds = 1.0;
+  std::string openblas_core;
   bool smoke = false;
 };
 
@@ -114,16 +115,27 @@ class OpenBlas {
                          const float*, const int*, const float*, const int*, const float*, float*,
                          const int*);
 
-  OpenBlas() {
-    // Debian 12's OpenBLAS 0.3.21 does not recognise AVX-512 AMD CPUs (Zen 4, Zen 5) and runs its
-    // AVX2 (Haswell) kernels there; its SkylakeX kernels run on any CPU with AVX-512 F, CD, BW,
-    // DQ and VL. For the machine's peak, ask for them while loading it, unless the user chose.
-    const bool choose = std::getenv("OPENBLAS_CORETYPE") == nullptr && has_avx512();
-    if (choose) setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  // core: the OPENBLAS_CORETYPE to load it with; "env": the environment's; empty: the best for
+  // this CPU. Debian 12's OpenBLAS 0.3.21 does not recognise AVX-512 AMD CPUs (Zen 4, Zen 5) and
+  // runs its AVX2 (Haswell) kernels there; its SkylakeX kernels run on any CPU with AVX-512 F,
+  // CD, BW, DQ and VL, so on such CPUs the best is SkylakeX.
+  explicit OpenBlas(std::string core) {
+    const char* environment = std::getenv("OPENBLAS_CORETYPE");
+    const std::string saved = environment != nullptr ? environment : "";
+    if (core.empty() && has_avx512()) core = "SkylakeX";
+    if (core == "env") core.clear();
+    if (!core.empty()) setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
     handle_ = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (choose) {
-      unsetenv("OPENBLAS_CORETYPE");  // the configurations' processes see the user's environment
-      chosen_ = " (OPENBLAS_CORETYPE=SkylakeX set by backprop-bench)";
+    if (!core.empty()) {
+      // The configurations' processes see the environment as it was.
+      if (environment != nullptr) {
+        setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+      } else {
+        unsetenv("OPENBLAS_CORETYPE");
+      }
+      chosen_ = " (OPENBLAS_CORETYPE=" + core + " for this measurement)";
+    } else if (environment != nullptr) {
+      chosen_ = " (OPENBLAS_CORETYPE=" + saved + " in the environment)";
     }
     if (handle_ == nullptr) return;
     sgemm_ = reinterpret_cast<Sgemm>(dlsym(handle_, "sgemm_"));
@@ -265,8 +277,8 @@ struct SgemmReport {
   }
 };
 
-SgemmReport measure_sgemm(bool smoke, double budget_seconds) {
-  const OpenBlas openblas;
+SgemmReport measure_sgemm(bool smoke, double budget_seconds, const std::string& openblas_core) {
+  const OpenBlas openblas(openblas_core);
   SgemmReport report;
   if (openblas.available()) {
     report.openblas_core = openblas.core();
@@ -549,7 +561,7 @@ int run(const Flags& flags) {
             << "Per-epoch times are medians over " << flags.epochs
             << " epochs; other processes may share the machine.\n\n";
 
-  const SgemmReport sgemm = measure_sgemm(flags.smoke, flags.gemm_seconds);
+  const SgemmReport sgemm = measure_sgemm(flags.smoke, flags.gemm_seconds, flags.openblas_core);
   print_sgemm(sgemm);
   const double peak = sgemm.peak();
   std::cout << "BENCH_JSON {\"sgemm_peak_gflops\": " << json_number(peak)
@@ -593,6 +605,9 @@ int main(int argc, char** argv) {
                  "small ones: an eighth)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--openblas-core", flags.openblas_core,
+                 "OPENBLAS_CORETYPE for timing OpenBLAS's sgemm: a core name, or env for the "
+                 "environment's (default: SkylakeX on CPUs with AVX-512, else env)");
   app.add_flag("--smoke", flags.smoke,
                "Check that it runs: tiny synthetic data instead of MNIST, short sgemm timing");
   CLI11_PARSE(app, argc, argv);
