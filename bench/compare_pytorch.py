@@ -223,8 +223,9 @@ def main():
     print(f"compare: {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
           f"{args.threads} thread(s) each side, {args.epochs} epochs per configuration, "
           f"load average {load_average():.2f}")
-    print("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s" %
-          (os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS")))
+    print("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s (PyTorch's BLAS)" %
+          (os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS"),
+           os.environ.get("OPENBLAS_CORETYPE", "unset: OpenBLAS detects the CPU")))
     info = torch_info(args)
     print(info.replace("\n", "; "), flush=True)
 

@@ -2,6 +2,11 @@
 // for each, the median seconds per epoch, examples per second, GFLOP/s of the exact work, the
 // percentage of this machine's sgemm peak (measured here, at start), peak memory and threads.
 //
+// The sgemm peak is the best single-thread rate of a large float product (1024^3 and the products
+// of configuration C) by Eigen, the library's kernel, or by OpenBLAS where libopenblas.so.0 is
+// installed (loaded at run time; see --openblas-core). The work counted is the matrix products
+// only: see configs.hpp.
+//
 // Each configuration trains in a child process of its own, so that its peak memory
 // (getrusage ru_maxrss) is its own: loading the data, training and evaluating.
 // Besides the human-readable table, each configuration prints one line

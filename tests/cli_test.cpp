@@ -204,3 +204,124 @@ TEST_F(Cli, BadDataFilesAreRejectedWithOneLine) {
 
 }  // namespace
 }  // namespace backprop
+
+namespace backprop {
+namespace {
+
+std::string bytes_of(const fs::path& path) { return read_text(path); }
+
+void write_bytes(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+class CliModels : public Cli {
+ protected:
+  static fs::path model() { return dir_ / "model.bpm"; }
+  static void SetUpTestSuite() {
+    Cli::SetUpTestSuite();
+    const Result result = run("train" + kSmallNetwork + " --save " + model().string() + data_flags());
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+  }
+};
+
+TEST_F(CliModels, SavedModelsInspectEvaluateAndPredict) {
+  Result result = run("inspect " + model().string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("layer 2: 12 -> 4, sigmoid"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("eta = 2"), std::string::npos) << result.out;
+
+  result = run("eval " + model().string() + data_flags());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("test: "), std::string::npos);
+  EXPECT_NE(result.out.find("confusion matrix"), std::string::npos);
+
+  result = run("predict " + model().string() + " --images " + (dir_ / "test-images.idx").string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(std::count(result.out.begin(), result.out.end(), '\n'), 41);  // header + 40 images
+}
+
+TEST_F(CliModels, Network2JsonSavesLoadsAndTrainsOn) {
+  const fs::path json = dir_ / "model.json";
+  Result result = run("train --cost cross-entropy" + kSmallNetwork + " --save " + json.string() +
+                      data_flags());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(bytes_of(json).find("CrossEntropyCost"), std::string::npos);
+  result = run("train --epochs 1 --load " + json.string() + data_flags());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("Epoch 0: "), std::string::npos);
+}
+
+TEST_F(CliModels, ResumeEqualsAnUninterruptedRun) {
+  const std::string common = " --layers 16,12,4 --optimizer momentum --eta 0.5 --dropout 0.1" +
+                             data_flags();
+  const fs::path whole = dir_ / "whole.bpm";
+  const fs::path resumed = dir_ / "resumed.bpm";
+  const fs::path checkpoint = dir_ / "checkpoint.bpm";
+  ASSERT_EQ(run("train --epochs 4 --save " + whole.string() + common).exit_code, 0);
+  ASSERT_EQ(run("train --epochs 2 --checkpoint-every 2 --checkpoint " + checkpoint.string() +
+                common)
+                .exit_code,
+            0);
+  const Result result =
+      run("train --resume " + checkpoint.string() + " --epochs 4 --save " + resumed.string());
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("from epoch 2"), std::string::npos) << result.out;
+  EXPECT_EQ(bytes_of(whole), bytes_of(resumed));
+}
+
+TEST_F(CliModels, ADivergingRunFailsWithWhereAndWhy) {
+  const Result result = run("train --layers 16,12,4 --activations relu,identity --eta 1e6" +
+                            data_flags());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("diverged in epoch"), std::string::npos) << result.err;
+}
+
+TEST_F(CliModels, BadModelFilesAreRejectedAndNothingIsOverwritten) {
+  const std::string good = bytes_of(model());
+  const fs::path target = dir_ / "keep.bpm";
+  write_bytes(target, "precious");
+  const auto rejected = [&](const std::string& name, const std::string& bytes,
+                            const std::string& phrase) {
+    const fs::path bad = dir_ / name;
+    write_bytes(bad, bytes);
+    expect_rejected("train --epochs 1 --load " + bad.string() + " --save " + target.string() +
+                        data_flags(),
+                    phrase);
+    expect_rejected("eval " + bad.string() + data_flags(), name);
+    EXPECT_EQ(bytes_of(target), "precious") << name;
+  };
+  rejected("truncated.bpm", good.substr(0, good.size() / 2), "truncated.bpm");
+  std::string magic = good;
+  magic[0] = 'X';
+  rejected("magic.bpm", magic, "magic.bpm");
+  std::string future = good;
+  future[8] = 9;  // format version 9
+  rejected("future.bpm", future, "newer");
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x55;
+  rejected("flipped.bpm", flipped, "checksum");
+  rejected("shapes.json",
+           R"({"sizes": [16, 12, 4], "weights": [[[1]]], "biases": [], "cost": "QuadraticCost"})",
+           "shapes.json");
+  rejected("words.json",
+           R"({"sizes": [1, 1], "weights": [[["one"]]], "biases": [[[0]]], "cost": "QuadraticCost"})",
+           "words.json");
+
+  // A sound model whose input layer does not fit the data.
+  const fs::path wide = dir_ / "wide.bpm";
+  ASSERT_EQ(run("train --layers 16,12,4 --epochs 1 --save " + wide.string() + data_flags())
+                .exit_code,
+            0);
+  write_idx(dir_ / "wide-images.idx", IdxArray{{240, 5, 5}, std::vector<std::uint8_t>(6000, 9)});
+  expect_rejected("train --epochs 1 --load " + wide.string() + " --save " + target.string() +
+                      " --train-images " + (dir_ / "wide-images.idx").string() +
+                      " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
+                      " --test-images " + (dir_ / "wide-images.idx").string() +
+                      " --test-labels " + (dir_ / "train-labels.idx.gz").string(),
+                  "16 inputs");
+  EXPECT_EQ(bytes_of(target), "precious");
+}
+
+}  // namespace
+}  // namespace backprop
