@@ -68,8 +68,7 @@ void add_data_flags(CLI::App& command, DataFlags& flags) {
       ->capture_default_str();
   command.add_option("--train-images", flags.files.training_images,
                      "IDX file of training images (raw or gzip), instead of --dataset");
-  command.add_option("--train-labels", flags.files.training_labels,
-                     "IDX file of training labels");
+  command.add_option("--train-labels", flags.files.training_labels, "IDX file of training labels");
   command.add_option("--test-images", flags.files.test_images, "IDX file of test images");
   command.add_option("--test-labels", flags.files.test_labels, "IDX file of test labels");
   command

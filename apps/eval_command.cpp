@@ -26,9 +26,9 @@ void run(const EvalFlags& flags, const ModelFile& model) {
                         : flags.set == "validation" ? split.validation
                                                     : split.test;
   const Evaluation evaluation = evaluate(network, data);
-  std::cout << flags.set << ": " << evaluation.correct << " / " << evaluation.total
-            << " correct (" << std::fixed << std::setprecision(2) << 100 * evaluation.accuracy()
-            << "%), cost " << std::defaultfloat << std::setprecision(6) << evaluation.cost
+  std::cout << flags.set << ": " << evaluation.correct << " / " << evaluation.total << " correct ("
+            << std::fixed << std::setprecision(2) << 100 * evaluation.accuracy() << "%), cost "
+            << std::defaultfloat << std::setprecision(6) << evaluation.cost
             << " (without the regularization term)\n";
 
   const Eigen::MatrixXi counts = confusion_matrix(network, data);

@@ -76,9 +76,8 @@ void add_gradcheck_command(CLI::App& app) {
       std::cout << "layer " << check.layer << " (" << layer.inputs() << " -> " << layer.outputs()
                 << ", " << to_string(layer.activation()) << "): " << check.parameters
                 << " parameters, max relative error " << std::scientific << std::setprecision(2)
-                << check.max_relative_error << ", max absolute error "
-                << check.max_absolute_error << std::defaultfloat << (ok ? "" : "  FAILED")
-                << '\n';
+                << check.max_relative_error << ", max absolute error " << check.max_absolute_error
+                << std::defaultfloat << (ok ? "" : "  FAILED") << '\n';
     }
     if (!passed) {
       std::ostringstream message;

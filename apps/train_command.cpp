@@ -230,15 +230,13 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   } catch (const NumericError&) {
     if (!flags.save.empty()) {
       save_model(flags.save, false);
-      std::cerr << "backprop: the last good weights were saved to " << flags.save.string()
-                << '\n';
+      std::cerr << "backprop: the last good weights were saved to " << flags.save.string() << '\n';
     }
     throw;
   }
   if (reason == StopReason::early_stopping) {
     std::cout << "Stopped early: no better validation accuracy for "
-              << options.early_stopping_patience << " epochs; kept the best weights"
-              << std::endl;
+              << options.early_stopping_patience << " epochs; kept the best weights" << std::endl;
   } else if (reason == StopReason::schedule) {
     std::cout << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate() << ")"
               << std::endl;
@@ -258,14 +256,16 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
 void add_train_command(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   CLI::App* command = app.add_subcommand(
-      "train", "Train a network with mini-batch SGD (default: the book's chapter-1 network on "
-               "MNIST)");
+      "train",
+      "Train a network with mini-batch SGD (default: the book's chapter-1 network on "
+      "MNIST)");
   add_architecture_flags(*command, flags->architecture);
   add_data_flags(*command, flags->data);
   TrainingOptions& t = flags->training;
-  command->add_option("--init", flags->initialization,
-                      "Initial weights: large (N(0,1), chapter 1), scaled (N(0,1/n_in), "
-                      "chapter 3), xavier, he")
+  command
+      ->add_option("--init", flags->initialization,
+                   "Initial weights: large (N(0,1), chapter 1), scaled (N(0,1/n_in), "
+                   "chapter 3), xavier, he")
       ->capture_default_str();
   command->add_option("--eta", t.learning_rate, "Learning rate eta")->capture_default_str();
   command->add_option("--mini-batch", t.mini_batch_size, "Mini-batch size m")
@@ -279,47 +279,56 @@ void add_train_command(CLI::App& app) {
   command->add_flag("--no-shuffle", flags->no_shuffle,
                     "Keep the examples in file order every epoch (for debugging)");
 
-  command->add_option("--lambda", t.regularization.lambda,
-                      "Regularization parameter lambda (0 = none); the book uses 5.0")
+  command
+      ->add_option("--lambda", t.regularization.lambda,
+                   "Regularization parameter lambda (0 = none); the book uses 5.0")
       ->capture_default_str();
-  command->add_option("--regularization", flags->regularization,
-                      "Weight penalty when lambda > 0: l2 (weight decay) or l1")
+  command
+      ->add_option("--regularization", flags->regularization,
+                   "Weight penalty when lambda > 0: l2 (weight decay) or l1")
       ->capture_default_str();
-  command->add_option("--dropout", flags->dropout,
-                      "Dropout rate of every hidden layer (one number), or of each layer after "
-                      "the input (0 for the output layer)")
+  command
+      ->add_option("--dropout", flags->dropout,
+                   "Dropout rate of every hidden layer (one number), or of each layer after "
+                   "the input (0 for the output layer)")
       ->delimiter(',');
   command->add_option("--optimizer", flags->optimizer, "sgd, momentum, nesterov or adam")
       ->capture_default_str();
-  command->add_option("--momentum", t.optimizer.momentum,
-                      "Momentum co-efficient mu (momentum, nesterov)")
+  command
+      ->add_option("--momentum", t.optimizer.momentum,
+                   "Momentum co-efficient mu (momentum, nesterov)")
       ->capture_default_str();
   command->add_option("--beta1", t.optimizer.beta1, "Adam's beta1")->capture_default_str();
   command->add_option("--beta2", t.optimizer.beta2, "Adam's beta2")->capture_default_str();
   command->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam's epsilon")
       ->capture_default_str();
-  command->add_option("--max-grad-norm", t.max_gradient_norm,
-                      "Clip the gradient's L2 norm to this (0 = off)")
+  command
+      ->add_option("--max-grad-norm", t.max_gradient_norm,
+                   "Clip the gradient's L2 norm to this (0 = off)")
       ->capture_default_str();
-  command->add_option("--schedule", flags->schedule,
-                      "Learning-rate schedule: constant, step, or plateau (the book's: halve "
-                      "eta after --plateau-patience epochs without better validation accuracy, "
-                      "stop at eta/128)")
+  command
+      ->add_option("--schedule", flags->schedule,
+                   "Learning-rate schedule: constant, step, or plateau (the book's: halve "
+                   "eta after --plateau-patience epochs without better validation accuracy, "
+                   "stop at eta/128)")
       ->capture_default_str();
   command->add_option("--step-epochs", t.schedule.step_epochs, "step: epochs per decay")
       ->capture_default_str();
   command->add_option("--gamma", t.schedule.gamma, "step: decay factor")->capture_default_str();
-  command->add_option("--plateau-patience", t.schedule.patience,
-                      "plateau: epochs without improvement before halving eta")
+  command
+      ->add_option("--plateau-patience", t.schedule.patience,
+                   "plateau: epochs without improvement before halving eta")
       ->capture_default_str();
-  command->add_option("--early-stopping", t.early_stopping_patience,
-                      "Stop after this many epochs without better validation accuracy, keeping "
-                      "the best weights (0 = off)")
+  command
+      ->add_option("--early-stopping", t.early_stopping_patience,
+                   "Stop after this many epochs without better validation accuracy, keeping "
+                   "the best weights (0 = off)")
       ->capture_default_str();
 
-  command->add_option("--monitor", flags->monitor,
-                      "Data evaluated (cost and accuracy) after each epoch: any of training, "
-                      "validation, test, or none")
+  command
+      ->add_option("--monitor", flags->monitor,
+                   "Data evaluated (cost and accuracy) after each epoch: any of training, "
+                   "validation, test, or none")
       ->delimiter(',')
       ->capture_default_str();
   command->add_option("--metrics", flags->metrics,
@@ -329,8 +338,9 @@ void add_train_command(CLI::App& app) {
   command->add_option("--load", flags->load,
                       "Start from this saved model (backprop or network2.py JSON) instead of "
                       "random weights");
-  command->add_option("--checkpoint-every", flags->checkpoint_every,
-                      "Write a checkpoint every N epochs (0 = never)")
+  command
+      ->add_option("--checkpoint-every", flags->checkpoint_every,
+                   "Write a checkpoint every N epochs (0 = never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   command->add_option("--checkpoint", flags->checkpoint, "Where checkpoints are written")
@@ -367,8 +377,8 @@ void add_train_command(CLI::App& app) {
     } else if (!flags->load.empty()) {
       for (const char* name : {"--layers", "--activations", "--cost", "--init"}) {
         if (command->get_option(name)->count() > 0) {
-          throw InputError(std::string("--load takes the network from ") +
-                           flags->load.string() + ": drop " + name);
+          throw InputError(std::string("--load takes the network from ") + flags->load.string() +
+                           ": drop " + name);
         }
       }
       start = read_model(flags->load);

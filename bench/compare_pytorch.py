@@ -251,7 +251,8 @@ def main():
     print(f"\nSummary: medians of {args.epochs} epochs of 60,000 images, {args.threads} "
           "thread(s), backprop and PyTorch in the same run "
           f"(load average now {load_average():.2f}; other processes may share the CPUs)")
-    # One peak for the whole run: the best that any backprop-bench call measured.
+    # One peak for the whole run: the best that any backprop-bench call measured (the calls'
+    # own percentages, in their output, use their own measurement).
     peak = max((r["sgemm_peak_gflops"] for r in results.values()), default=0)
     print(f"{'':3}{'backprop s':>11}{'cpu s':>8}{'GFLOP/s':>9}{'% peak':>7}{'MiB':>5}{'acc %':>7}"
           f"{'PyTorch s':>11}{'cpu s':>8}{'GFLOP/s':>9}{'MiB':>5}{'acc %':>7}{'ratio':>7}"
@@ -270,8 +271,8 @@ def main():
     print(f"""Columns: s = median wall seconds per 60,000-image epoch (what the issue's targets are in);
 cpu s = median CPU seconds per epoch (with one thread, close to what the epoch takes on a core of
 its own: less sensitive to other processes on the machine); GFLOP/s from the wall median; % peak
-of {peak:.1f} GFLOP/s, the best Eigen sgemm (1 thread, 1024^3) backprop-bench measured in this
-run; MiB = peak resident memory of the process (ru_maxrss); acc = test accuracy after the epochs;
+of {peak:.1f} GFLOP/s, the best single-thread sgemm (Eigen or OpenBLAS, large products) that
+backprop-bench measured in this run; MiB = peak resident memory of the process (ru_maxrss); acc = test accuracy after the epochs;
 ratio = PyTorch s / backprop s, cpu ratio = the same for cpu s.""")
     print("Issue 4's peers on its machine (s/epoch, 1 thread):")
     for name in results:

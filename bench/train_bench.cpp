@@ -20,6 +20,7 @@
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +32,7 @@
 #include <iomanip>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,7 @@ struct Flags {
   double gemm_seconds = 1.0;
   std::string openblas_core;
   bool smoke = false;
+  bool in_process = false;
 };
 
 double seconds_since(Clock::time_point start) {
@@ -503,8 +506,29 @@ void run_config(const BenchConfig& config, const Flags& flags, double peak_gflop
   std::cout.flush();
 }
 
-// Runs `config` in a child process; returns its exit status (0 on success).
-int run_in_child(const BenchConfig& config, const Flags& flags, double peak_gflops) {
+// Runs work(fd) in a child process, where fd is the write end of a pipe whose contents are returned
+// in *result (if not null). Returns the child's exit status (0 on success). Keeps what the work
+// does to the process (loading OpenBLAS, memory high-water marks) out of the parent.
+template <typename Work>
+int in_child(const std::string& what, Work work, std::string* result = nullptr,
+             bool in_process = false) {
+  if (in_process) {  // for debuggers and profilers: no fork, the result through a file
+    std::FILE* file = std::tmpfile();
+    if (file == nullptr) throw std::runtime_error("cannot create a temporary file");
+    work(fileno(file));
+    std::fflush(file);
+    std::rewind(file);
+    std::string text;
+    for (int c; (c = std::fgetc(file)) != EOF;) text.push_back(static_cast<char>(c));
+    std::fclose(file);
+    if (result != nullptr) *result = text;
+    return 0;
+  }
+  int fds[2];
+  if (pipe(fds) != 0) {
+    std::perror("backprop-bench: pipe");
+    return 1;
+  }
   std::cout.flush();
   std::cerr.flush();
   const pid_t child = fork();
@@ -513,20 +537,35 @@ int run_in_child(const BenchConfig& config, const Flags& flags, double peak_gflo
     return 1;
   }
   if (child == 0) {
+    close(fds[0]);
     int code = 0;
     try {
-      run_config(config, flags, peak_gflops);
+      work(fds[1]);
     } catch (const std::exception& e) {
-      std::cerr << "backprop-bench: config " << config.name << ": " << e.what() << '\n';
+      std::cerr << "backprop-bench: " << what << ": " << e.what() << '\n';
       code = 1;
     }
     std::cout.flush();
     std::cerr.flush();
+    close(fds[1]);
     std::_Exit(code);
   }
+  close(fds[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t got; (got = read(fds[0], buffer, sizeof buffer)) != 0;) {
+    if (got > 0) text.append(buffer, static_cast<std::size_t>(got));
+    if (got < 0 && errno != EINTR) break;
+  }
+  close(fds[0]);
+  if (result != nullptr) *result = text;
   int status = 0;
   if (waitpid(child, &status, 0) < 0) {
     std::perror("backprop-bench: waitpid");
+    return 1;
+  }
+  if (WIFSIGNALED(status)) {
+    std::cerr << "backprop-bench: " << what << " was killed by signal " << WTERMSIG(status) << '\n';
     return 1;
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
@@ -566,16 +605,37 @@ int run(const Flags& flags) {
             << "Per-epoch times are medians over " << flags.epochs
             << " epochs; other processes may share the machine.\n\n";
 
-  const SgemmReport sgemm = measure_sgemm(flags.smoke, flags.gemm_seconds, flags.openblas_core);
-  print_sgemm(sgemm);
-  const double peak = sgemm.peak();
-  std::cout << "BENCH_JSON {\"sgemm_peak_gflops\": " << json_number(peak)
-            << ", \"eigen_peak_gflops\": " << json_number(sgemm.eigen_peak())
-            << ", \"openblas_peak_gflops\": " << json_number(sgemm.openblas_peak())
-            << ", \"openblas_core\": \"" << sgemm.openblas_core << "\"}\n\n";
+  // The sgemm timings run in a process of their own, so that the OpenBLAS they load (with its
+  // threads and its core type) stays out of the configurations' processes.
+  std::string peak_text;
+  const int sgemm_status = in_child(
+      "sgemm timing",
+      [&](int fd) {
+        const SgemmReport sgemm =
+            measure_sgemm(flags.smoke, flags.gemm_seconds, flags.openblas_core);
+        print_sgemm(sgemm);
+        std::cout << "BENCH_JSON {\"sgemm_peak_gflops\": " << json_number(sgemm.peak())
+                  << ", \"eigen_peak_gflops\": " << json_number(sgemm.eigen_peak())
+                  << ", \"openblas_peak_gflops\": " << json_number(sgemm.openblas_peak())
+                  << ", \"openblas_core\": \"" << sgemm.openblas_core << "\"}\n\n";
+        const std::string peak = json_number(sgemm.peak());
+        if (write(fd, peak.data(), peak.size()) != static_cast<ssize_t>(peak.size())) {
+          throw std::runtime_error("cannot report the peak to the parent process");
+        }
+      },
+      &peak_text, flags.in_process);
+  const double peak = sgemm_status == 0 ? std::atof(peak_text.c_str()) : 0;
+  if (!(peak > 0)) {
+    std::cerr << "backprop-bench: the sgemm timing failed\n";
+    return 1;
+  }
 
   int failures = 0;
-  for (const BenchConfig& config : configs) failures += run_in_child(config, flags, peak) != 0;
+  for (const BenchConfig& config : configs) {
+    failures += in_child(
+                    "config " + config.name, [&](int) { run_config(config, flags, peak); }, nullptr,
+                    flags.in_process) != 0;
+  }
   return failures == 0 ? 0 : 1;
 }
 
@@ -613,6 +673,9 @@ int main(int argc, char** argv) {
   app.add_option("--openblas-core", flags.openblas_core,
                  "OPENBLAS_CORETYPE for timing OpenBLAS's sgemm: a core name, or env for the "
                  "environment's (default: SkylakeX on CPUs with AVX-512, else env)");
+  app.add_flag("--in-process", flags.in_process,
+               "Run everything in this process (for debuggers and profilers); the peak memory "
+               "is then the largest so far, not each configuration's");
   app.add_flag("--smoke", flags.smoke,
                "Check that it runs: tiny synthetic data instead of MNIST, short sgemm timing");
   CLI11_PARSE(app, argc, argv);

@@ -77,16 +77,16 @@ void multiply_by_derivative(Activation activation, const Matrix<T>& z, const Mat
       break;
     case Activation::softmax:
       // da_i/dz_j = a_i (delta_ij - a_j), so (J^T g)_j = a_j (g_j - sum_i a_i g_i).
-      grad.array() =
-          a.array() * (grad.rowwise() - (a.array() * grad.array()).colwise().sum().matrix()).array();
+      grad.array() = a.array() *
+                     (grad.rowwise() - (a.array() * grad.array()).colwise().sum().matrix()).array();
       break;
   }
 }
 
 template void activate<float>(Activation, const Matrix<float>&, Matrix<float>&);
 template void activate<double>(Activation, const Matrix<double>&, Matrix<double>&);
-template void multiply_by_derivative<float>(Activation, const Matrix<float>&,
-                                            const Matrix<float>&, Matrix<float>&);
+template void multiply_by_derivative<float>(Activation, const Matrix<float>&, const Matrix<float>&,
+                                            Matrix<float>&);
 template void multiply_by_derivative<double>(Activation, const Matrix<double>&,
                                              const Matrix<double>&, Matrix<double>&);
 

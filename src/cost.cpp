@@ -67,15 +67,16 @@ void check_compatible(Cost cost, Activation output_activation) {
   const bool probabilities =
       output_activation == Activation::sigmoid || output_activation == Activation::softmax;
   if (cost != Cost::quadratic && !probabilities) {
-    throw InputError("cost " + to_string(cost) + " needs outputs in (0, 1), but the output layer is " +
+    throw InputError("cost " + to_string(cost) +
+                     " needs outputs in (0, 1), but the output layer is " +
                      to_string(output_activation) +
                      ": use a sigmoid or softmax output layer, or the quadratic cost");
   }
 }
 
 template <typename T>
-double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z,
-                  const Matrix<T>& a, const Matrix<T>& y) {
+double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
+                  const Matrix<T>& y) {
   const double m = static_cast<double>(a.cols());
   switch (cost) {
     case Cost::quadratic:
@@ -93,8 +94,8 @@ double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z,
 }
 
 template <typename T>
-void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z,
-                  const Matrix<T>& a, const Matrix<T>& y, Matrix<T>& delta) {
+void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
+                  const Matrix<T>& y, Matrix<T>& delta) {
   const bool fused = (cost == Cost::cross_entropy && output_activation == Activation::sigmoid) ||
                      (cost == Cost::log_likelihood && output_activation == Activation::softmax);
   if (fused) {
@@ -120,11 +121,11 @@ void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z,
 
 template double cost_value<float>(Cost, Activation, const Matrix<float>&, const Matrix<float>&,
                                   const Matrix<float>&);
-template double cost_value<double>(Cost, Activation, const Matrix<double>&,
-                                   const Matrix<double>&, const Matrix<double>&);
+template double cost_value<double>(Cost, Activation, const Matrix<double>&, const Matrix<double>&,
+                                   const Matrix<double>&);
 template void output_delta<float>(Cost, Activation, const Matrix<float>&, const Matrix<float>&,
                                   const Matrix<float>&, Matrix<float>&);
-template void output_delta<double>(Cost, Activation, const Matrix<double>&,
-                                   const Matrix<double>&, const Matrix<double>&, Matrix<double>&);
+template void output_delta<double>(Cost, Activation, const Matrix<double>&, const Matrix<double>&,
+                                   const Matrix<double>&, Matrix<double>&);
 
 }  // namespace backprop

@@ -21,8 +21,8 @@ std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const M
     LayerGradientCheck check;
     check.layer = l + 1;
     const long first = network.parameter_offset(l);
-    const long count = DenseLayer<double>::parameter_count(network.layer(l).inputs(),
-                                                           network.layer(l).outputs());
+    const long count =
+        DenseLayer<double>::parameter_count(network.layer(l).inputs(), network.layer(l).outputs());
     check.parameters = count;
     for (long i = first; i < first + count; ++i) {
       const double saved = theta[i];

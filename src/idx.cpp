@@ -283,8 +283,7 @@ Matrix<float> images_to_inputs(const fs::path& path, const IdxArray& images) {
   // Row-major images are one contiguous block per example: exactly the
   // column-major features x examples layout.
   const Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>> pixels(
-      images.data.data(), static_cast<Eigen::Index>(features),
-      static_cast<Eigen::Index>(count));
+      images.data.data(), static_cast<Eigen::Index>(features), static_cast<Eigen::Index>(count));
   return pixels.cast<float>() / 255.0f;
 }
 

@@ -24,8 +24,8 @@ MetricsLog::MetricsLog(const std::filesystem::path& path, bool append)
   const bool continuing = append && std::filesystem::exists(path);
   out_.open(path, continuing ? std::ios::app : std::ios::trunc);
   if (!out_) {
-    throw Error("cannot write the metrics file " + path.string() + ": " +
-                std::strerror(errno) + "; check the folder exists and is writable");
+    throw Error("cannot write the metrics file " + path.string() + ": " + std::strerror(errno) +
+                "; check the folder exists and is writable");
   }
   out_ << std::setprecision(17);
   if (csv_ && !continuing) {
@@ -53,8 +53,8 @@ void MetricsLog::write(const EpochReport& report) {
       const auto& evaluation = measured(report, set);
       out_ << ", \"" << kSets[set] << "_cost\": ";
       if (evaluation) {
-        out_ << evaluation->cost << ", \"" << kSets[set] << "_accuracy\": "
-             << evaluation->accuracy();
+        out_ << evaluation->cost << ", \"" << kSets[set]
+             << "_accuracy\": " << evaluation->accuracy();
       } else {
         out_ << "null, \"" << kSets[set] << "_accuracy\": null";
       }

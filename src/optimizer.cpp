@@ -44,8 +44,7 @@ void OptimizerOptions::validate() const {
 }
 
 template <typename T>
-Optimizer<T>::Optimizer(const OptimizerOptions& options, long parameter_count)
-    : options_(options) {
+Optimizer<T>::Optimizer(const OptimizerOptions& options, long parameter_count) : options_(options) {
   options_.validate();
   if (options_.kind != OptimizerKind::sgd) velocity_ = Vector<T>::Zero(parameter_count);
   if (options_.kind == OptimizerKind::adam) second_ = Vector<T>::Zero(parameter_count);

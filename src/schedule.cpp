@@ -45,7 +45,8 @@ bool Schedule::after_epoch(int epoch, std::optional<double> validation_accuracy)
       return false;
     case ScheduleKind::step:
       state_.learning_rate =
-          initial_ * std::pow(options_.gamma, static_cast<double>((epoch + 1) / options_.step_epochs));
+          initial_ *
+          std::pow(options_.gamma, static_cast<double>((epoch + 1) / options_.step_epochs));
       return false;
     case ScheduleKind::plateau:
       if (!validation_accuracy) {

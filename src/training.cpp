@@ -74,17 +74,16 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
     report.training_seconds = elapsed.count();
 
     report.training = measure(monitor.training);
-    report.validation =
-        measure(monitor.validation != nullptr ? monitor.validation
-                                              : (options_.needs_validation() ? validation_ : nullptr));
+    report.validation = measure(monitor.validation != nullptr
+                                    ? monitor.validation
+                                    : (options_.needs_validation() ? validation_ : nullptr));
     report.test = measure(monitor.test);
     ++epochs_completed_;
 
     std::optional<double> accuracy;
     if (report.validation) accuracy = report.validation->accuracy();
-    const bool schedule_done = schedule_.after_epoch(epoch, options_.schedule.needs_validation()
-                                                                ? accuracy
-                                                                : std::nullopt);
+    const bool schedule_done = schedule_.after_epoch(
+        epoch, options_.schedule.needs_validation() ? accuracy : std::nullopt);
     bool stop_early = false;
     if (options_.early_stopping_patience > 0) {
       if (*accuracy > best_accuracy_) {
@@ -133,8 +132,9 @@ void Trainer<T>::train_epoch(int epoch) {
              network_.layer(layer).bias_gradient.allFinite()) {
         ++layer;
       }
-      diverged(epoch, batch, "the gradient of layer " + std::to_string(layer + 1) +
-                                 " holds a NaN or an infinity");
+      diverged(
+          epoch, batch,
+          "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
     }
     if (options_.max_gradient_norm > 0) {
       // Rescale g to length max_gradient_norm when it is longer (Pascanu et al. 2013).

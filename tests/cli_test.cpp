@@ -72,8 +72,8 @@ class Cli : public ::testing::Test {
     Result result;
     const fs::path out = dir_ / "stdout.txt";
     const fs::path err = dir_ / "stderr.txt";
-    const std::string command = std::string(BACKPROP_CLI) + " " + arguments + " >" +
-                                out.string() + " 2>" + err.string() + " </dev/null";
+    const std::string command = std::string(BACKPROP_CLI) + " " + arguments + " >" + out.string() +
+                                " 2>" + err.string() + " </dev/null";
     const int status = std::system(command.c_str());
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     result.out = read_text(out);
@@ -87,7 +87,8 @@ class Cli : public ::testing::Test {
     EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.err;
     EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
     EXPECT_NE(result.err.find(phrase), std::string::npos)
-        << "stderr of `" << arguments << "` lacks '" << phrase << "':\n" << result.err;
+        << "stderr of `" << arguments << "` lacks '" << phrase << "':\n"
+        << result.err;
   }
 
   static fs::path dir_;
@@ -169,8 +170,8 @@ TEST_F(Cli, BadDataFilesAreRejectedWithOneLine) {
   const fs::path missing = dir_ / "missing.idx";
   expect_rejected("train" + kSmallNetwork + " --train-images " + missing.string() +
                       " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
-                      " --test-images " + (dir_ / "test-images.idx").string() +
-                      " --test-labels " + (dir_ / "test-labels.idx.gz").string(),
+                      " --test-images " + (dir_ / "test-images.idx").string() + " --test-labels " +
+                      (dir_ / "test-labels.idx.gz").string(),
                   "missing.idx");
 
   // A truncated images file.
@@ -179,8 +180,8 @@ TEST_F(Cli, BadDataFilesAreRejectedWithOneLine) {
   fs::resize_file(truncated, fs::file_size(truncated) - 5);
   expect_rejected("train" + kSmallNetwork + " --train-images " + truncated.string() +
                       " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
-                      " --test-images " + (dir_ / "test-images.idx").string() +
-                      " --test-labels " + (dir_ / "test-labels.idx.gz").string(),
+                      " --test-images " + (dir_ / "test-images.idx").string() + " --test-labels " +
+                      (dir_ / "test-labels.idx.gz").string(),
                   "truncated.idx");
 
   // Labels that the 4-output network cannot represent.
@@ -220,7 +221,8 @@ class CliModels : public Cli {
   static fs::path model() { return dir_ / "model.bpm"; }
   static void SetUpTestSuite() {
     Cli::SetUpTestSuite();
-    const Result result = run("train" + kSmallNetwork + " --save " + model().string() + data_flags());
+    const Result result =
+        run("train" + kSmallNetwork + " --save " + model().string() + data_flags());
     ASSERT_EQ(result.exit_code, 0) << result.err;
   }
 };
@@ -243,8 +245,8 @@ TEST_F(CliModels, SavedModelsInspectEvaluateAndPredict) {
 
 TEST_F(CliModels, Network2JsonSavesLoadsAndTrainsOn) {
   const fs::path json = dir_ / "model.json";
-  Result result = run("train --cost cross-entropy" + kSmallNetwork + " --save " + json.string() +
-                      data_flags());
+  Result result =
+      run("train --cost cross-entropy" + kSmallNetwork + " --save " + json.string() + data_flags());
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(bytes_of(json).find("CrossEntropyCost"), std::string::npos);
   result = run("train --epochs 1 --load " + json.string() + data_flags());
@@ -253,16 +255,16 @@ TEST_F(CliModels, Network2JsonSavesLoadsAndTrainsOn) {
 }
 
 TEST_F(CliModels, ResumeEqualsAnUninterruptedRun) {
-  const std::string common = " --layers 16,12,4 --optimizer momentum --eta 0.5 --dropout 0.1" +
-                             data_flags();
+  const std::string common =
+      " --layers 16,12,4 --optimizer momentum --eta 0.5 --dropout 0.1" + data_flags();
   const fs::path whole = dir_ / "whole.bpm";
   const fs::path resumed = dir_ / "resumed.bpm";
   const fs::path checkpoint = dir_ / "checkpoint.bpm";
   ASSERT_EQ(run("train --epochs 4 --save " + whole.string() + common).exit_code, 0);
-  ASSERT_EQ(run("train --epochs 2 --checkpoint-every 2 --checkpoint " + checkpoint.string() +
-                common)
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run("train --epochs 2 --checkpoint-every 2 --checkpoint " + checkpoint.string() + common)
+          .exit_code,
+      0);
   const Result result =
       run("train --resume " + checkpoint.string() + " --epochs 4 --save " + resumed.string());
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -271,8 +273,8 @@ TEST_F(CliModels, ResumeEqualsAnUninterruptedRun) {
 }
 
 TEST_F(CliModels, ADivergingRunFailsWithWhereAndWhy) {
-  const Result result = run("train --layers 16,12,4 --activations relu,identity --eta 1e6" +
-                            data_flags());
+  const Result result =
+      run("train --layers 16,12,4 --activations relu,identity --eta 1e6" + data_flags());
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.err.find("diverged in epoch"), std::string::npos) << result.err;
 }
@@ -285,9 +287,9 @@ TEST_F(CliModels, BadModelFilesAreRejectedAndNothingIsOverwritten) {
                             const std::string& phrase) {
     const fs::path bad = dir_ / name;
     write_bytes(bad, bytes);
-    expect_rejected("train --epochs 1 --load " + bad.string() + " --save " + target.string() +
-                        data_flags(),
-                    phrase);
+    expect_rejected(
+        "train --epochs 1 --load " + bad.string() + " --save " + target.string() + data_flags(),
+        phrase);
     expect_rejected("eval " + bad.string() + data_flags(), name);
     EXPECT_EQ(bytes_of(target), "precious") << name;
   };
@@ -304,21 +306,21 @@ TEST_F(CliModels, BadModelFilesAreRejectedAndNothingIsOverwritten) {
   rejected("shapes.json",
            R"({"sizes": [16, 12, 4], "weights": [[[1]]], "biases": [], "cost": "QuadraticCost"})",
            "shapes.json");
-  rejected("words.json",
-           R"({"sizes": [1, 1], "weights": [[["one"]]], "biases": [[[0]]], "cost": "QuadraticCost"})",
-           "words.json");
+  rejected(
+      "words.json",
+      R"({"sizes": [1, 1], "weights": [[["one"]]], "biases": [[[0]]], "cost": "QuadraticCost"})",
+      "words.json");
 
   // A sound model whose input layer does not fit the data.
   const fs::path wide = dir_ / "wide.bpm";
-  ASSERT_EQ(run("train --layers 16,12,4 --epochs 1 --save " + wide.string() + data_flags())
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      run("train --layers 16,12,4 --epochs 1 --save " + wide.string() + data_flags()).exit_code, 0);
   write_idx(dir_ / "wide-images.idx", IdxArray{{240, 5, 5}, std::vector<std::uint8_t>(6000, 9)});
   expect_rejected("train --epochs 1 --load " + wide.string() + " --save " + target.string() +
                       " --train-images " + (dir_ / "wide-images.idx").string() +
                       " --train-labels " + (dir_ / "train-labels.idx.gz").string() +
-                      " --test-images " + (dir_ / "wide-images.idx").string() +
-                      " --test-labels " + (dir_ / "train-labels.idx.gz").string(),
+                      " --test-images " + (dir_ / "wide-images.idx").string() + " --test-labels " +
+                      (dir_ / "train-labels.idx.gz").string(),
                   "16 inputs");
   EXPECT_EQ(bytes_of(target), "precious");
 }

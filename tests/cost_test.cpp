@@ -44,8 +44,7 @@ TEST(Cost, CrossEntropyMatchesTheBooksFormula) {
       sum += -(y * std::log(a) + (1 - y) * std::log(1 - a));
     }
   }
-  EXPECT_NEAR(cost_value(Cost::cross_entropy, Activation::sigmoid, o.z, o.a, o.y), sum / 2,
-              1e-14);
+  EXPECT_NEAR(cost_value(Cost::cross_entropy, Activation::sigmoid, o.z, o.a, o.y), sum / 2, 1e-14);
 }
 
 TEST(Cost, LogLikelihoodIsMinusLogOfTheTrueClassProbability) {
@@ -80,10 +79,10 @@ TEST(Cost, FusedDeltasEqualTheGeneralFormula) {
     output_delta(cost, activation, o.z, o.a, o.y, fused);
     EXPECT_TRUE(fused.isApprox(o.a - o.y, 1e-15));
     // grad_a C for each cost, then the activation's derivative.
-    Matrix<double> general = cost == Cost::cross_entropy
-                                 ? Matrix<double>((o.a - o.y).array() /
-                                                  (o.a.array() * (1 - o.a.array())))
-                                 : Matrix<double>(-o.y.array() / o.a.array());
+    Matrix<double> general =
+        cost == Cost::cross_entropy
+            ? Matrix<double>((o.a - o.y).array() / (o.a.array() * (1 - o.a.array())))
+            : Matrix<double>(-o.y.array() / o.a.array());
     multiply_by_derivative(activation, o.z, o.a, general);
     EXPECT_TRUE(fused.isApprox(general, 1e-12)) << to_string(cost);
   }

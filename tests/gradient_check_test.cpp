@@ -103,8 +103,8 @@ TEST(GradientCheck, ReportsADisagreement) {
 }
 
 TEST(GradientCheck, RestoresTheParameters) {
-  Network<double> network(NetworkSpec{{4, 3, 2}, {Activation::tanh, Activation::softmax},
-                                      Cost::log_likelihood});
+  Network<double> network(
+      NetworkSpec{{4, 3, 2}, {Activation::tanh, Activation::softmax}, Cost::log_likelihood});
   Rng rng(3);
   initialize(network, Initialization::scaled, rng);
   const Vector<double> before = network.parameters();

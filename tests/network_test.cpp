@@ -75,8 +75,8 @@ TEST_F(TinyNetwork, FloatAgreesWithDouble) {
 }
 
 TEST(NetworkLayout, ParametersAreOneBufferOfWeightsThenBiasesPerLayer) {
-  Network<float> network(NetworkSpec{
-      {3, 4, 2}, {Activation::relu, Activation::softmax}, Cost::log_likelihood});
+  Network<float> network(
+      NetworkSpec{{3, 4, 2}, {Activation::relu, Activation::softmax}, Cost::log_likelihood});
   EXPECT_EQ(network.parameter_count(), 4 * 3 + 4 + 2 * 4 + 2);
   EXPECT_EQ(network.parameter_offset(1), 4 * 3 + 4);
   float* base = network.parameters().data();

@@ -28,9 +28,10 @@ void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double
 
 TEST(Regularization, PenaltyGradientsMatchFiniteDifferences) {
   for (Penalty penalty : {Penalty::l2, Penalty::l1}) {
-    Network<double> network(NetworkSpec{
-        {5, 4, 3, 2}, {Activation::tanh, Activation::sigmoid, Activation::sigmoid},
-        Cost::cross_entropy});
+    Network<double> network(
+        NetworkSpec{{5, 4, 3, 2},
+                    {Activation::tanh, Activation::sigmoid, Activation::sigmoid},
+                    Cost::cross_entropy});
     Rng rng(17);
     initialize(network, Initialization::scaled, rng);
     Matrix<double> x;
@@ -46,8 +47,7 @@ TEST(Regularization, PenaltyGradientsMatchFiniteDifferences) {
 }
 
 TEST(Regularization, PenaltyCostIsTheBooksSum) {
-  Network<double> network(
-      NetworkSpec{{2, 1}, {Activation::sigmoid}, Cost::quadratic});
+  Network<double> network(NetworkSpec{{2, 1}, {Activation::sigmoid}, Cost::quadratic});
   network.layer(0).weights << 3.0, -4.0;
   network.layer(0).biases << 10.0;  // not penalised
   EXPECT_DOUBLE_EQ((Regularization{Penalty::l2, 2.0}.cost(network, 4)), 2.0 / (2 * 4) * 25.0);
@@ -87,8 +87,8 @@ TEST(Regularization, L2StepIsTheBooksWeightDecay) {
 }
 
 TEST(Dropout, KeepsTheExpectationAndDropsTheRate) {
-  Network<float> network(NetworkSpec{
-      {4, 200, 2}, {Activation::sigmoid, Activation::softmax}, Cost::log_likelihood});
+  Network<float> network(
+      NetworkSpec{{4, 200, 2}, {Activation::sigmoid, Activation::softmax}, Cost::log_likelihood});
   Rng rng(5);
   initialize(network, Initialization::scaled, rng);
   Matrix<float> x = Matrix<float>::Random(4, 50).cwiseAbs();

@@ -35,8 +35,8 @@ Dataset rings(int per_class, std::uint64_t seed) {
 TEST(Training, LearnsRingsToAStatedAccuracy) {
   const Dataset training = rings(300, 1);
   const Dataset test = rings(100, 2);
-  Network<float> network(NetworkSpec{
-      {2, 16, 3}, {Activation::sigmoid, Activation::sigmoid}, Cost::cross_entropy});
+  Network<float> network(
+      NetworkSpec{{2, 16, 3}, {Activation::sigmoid, Activation::sigmoid}, Cost::cross_entropy});
   Rng rng(11);
   initialize(network, Initialization::scaled, rng);
   const Evaluation before = evaluate(network, test);
@@ -62,8 +62,8 @@ TEST(Training, LearnsRingsToAStatedAccuracy) {
 TEST(Training, SameSeedGivesBitwiseIdenticalWeights) {
   const Dataset training = rings(50, 3);
   auto run = [&](std::uint64_t seed) {
-    Network<float> network(NetworkSpec{
-        {2, 8, 3}, {Activation::tanh, Activation::softmax}, Cost::log_likelihood});
+    Network<float> network(
+        NetworkSpec{{2, 8, 3}, {Activation::tanh, Activation::softmax}, Cost::log_likelihood});
     Rng rng(seed);
     initialize(network, Initialization::scaled, rng);
     TrainingOptions options;
@@ -155,8 +155,7 @@ TEST(Training, ResumingFromTheStateEqualsAnUninterruptedRun) {
       TrainingOptions part = options;
       part.epochs = epochs;
       Rng fresh(999);  // the state, not the seed, must carry the run on
-      Trainer<float> trainer(pieces, training, part, epochs == 1 ? pieces_rng : fresh,
-                             &validation);
+      Trainer<float> trainer(pieces, training, part, epochs == 1 ? pieces_rng : fresh, &validation);
       if (epochs > 1) trainer.restore(state);
       trainer.run();
       state = trainer.state();

@@ -30,14 +30,14 @@ void check_compatible(Cost cost, Activation output_activation);
 // (ln sigma(z) = -softplus(-z), ln softmax(z)_j = z_j - logsumexp(z)), so a
 // saturated output gives a large finite cost, not ln 0 = -inf.
 template <typename T>
-double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z,
-                  const Matrix<T>& a, const Matrix<T>& y);
+double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
+                  const Matrix<T>& y);
 
 // BP1: Delta^L = grad_a C (.) sigma'(z^L), per example (not divided by m).
 // Sigmoid with cross-entropy and softmax with log-likelihood use the fused
 // form Delta^L = A^L - Y, where sigma' cancels exactly.
 template <typename T>
-void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z,
-                  const Matrix<T>& a, const Matrix<T>& y, Matrix<T>& delta);
+void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
+                  const Matrix<T>& y, Matrix<T>& delta);
 
 }  // namespace backprop

@@ -11,7 +11,7 @@ namespace backprop {
 struct Evaluation {
   long correct = 0;  // examples whose largest output is the label
   long total = 0;
-  double cost = 0;   // mean cost over the examples
+  double cost = 0;  // mean cost over the examples
 
   double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / total; }
 };

@@ -9,17 +9,17 @@
 namespace backprop {
 
 struct LayerGradientCheck {
-  int layer = 0;                   // l = 1..L: the layer holding W^l and b^l
-  long parameters = 0;             // number of parameters compared
-  double max_relative_error = 0;   // max |g - g_fd| / max(|g|, |g_fd|, floor)
-  double max_absolute_error = 0;   // max |g - g_fd|
+  int layer = 0;                  // l = 1..L: the layer holding W^l and b^l
+  long parameters = 0;            // number of parameters compared
+  double max_relative_error = 0;  // max |g - g_fd| / max(|g|, |g_fd|, floor)
+  double max_absolute_error = 0;  // max |g - g_fd|
 };
 
 struct GradientCheckOptions {
-  double epsilon = 1e-3;           // step h of the difference quotient
-  double floor = 1e-6;             // smallest denominator of the relative error
-  Regularization regularization;   // checks C_0 + penalty when active
-  long training_size = 1;          // the n of the penalty's lambda / n
+  double epsilon = 1e-3;          // step h of the difference quotient
+  double floor = 1e-6;            // smallest denominator of the relative error
+  Regularization regularization;  // checks C_0 + penalty when active
+  long training_size = 1;         // the n of the penalty's lambda / n
 };
 
 // For every parameter theta of every layer, compares the backpropagated

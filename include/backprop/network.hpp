@@ -64,7 +64,9 @@ class Network {
   // one gradient buffer of the same layout.
   VectorMap<T> parameters() { return {parameters_.data(), parameters_.size()}; }
   VectorMap<T> gradients() { return {gradients_.data(), gradients_.size()}; }
-  Eigen::Map<const Vector<T>> parameters() const { return {parameters_.data(), parameters_.size()}; }
+  Eigen::Map<const Vector<T>> parameters() const {
+    return {parameters_.data(), parameters_.size()};
+  }
   long parameter_count() const { return static_cast<long>(parameters_.size()); }
   // Offset of layer `index`'s slice in the buffers.
   long parameter_offset(int index) const { return offsets_[index]; }
@@ -79,8 +81,7 @@ class Network {
   // dC/db^l of the mean cost over the m columns of x, and returns that cost.
   // With `dropout`, the forward pass drops hidden outputs and the gradient
   // is that of the thinned network, as in training.
-  double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y,
-                  const Dropout* dropout = nullptr);
+  double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout = nullptr);
 
  private:
   void bind_layers();

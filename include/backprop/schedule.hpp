@@ -24,9 +24,9 @@ ScheduleKind parse_schedule(std::string_view name);
 
 struct ScheduleOptions {
   ScheduleKind kind = ScheduleKind::constant;
-  int step_epochs = 10;         // step: epochs between decays
-  double gamma = 0.5;           // step: factor per decay
-  int patience = 10;            // plateau: the book's n
+  int step_epochs = 10;            // step: epochs between decays
+  double gamma = 0.5;              // step: factor per decay
+  int patience = 10;               // plateau: the book's n
   double stop_factor = 1.0 / 128;  // plateau: stop when eta <= eta_0 * stop_factor
 
   bool needs_validation() const { return kind == ScheduleKind::plateau; }

@@ -26,7 +26,7 @@ struct TrainingOptions {
   double learning_rate = 3.0;  // eta_0
   bool shuffle = true;         // reshuffle the examples every epoch
   Regularization regularization;
-  std::vector<double> dropout;   // per layer after the input; empty = none
+  std::vector<double> dropout;  // per layer after the input; empty = none
   OptimizerOptions optimizer;
   double max_gradient_norm = 0;  // clip ||dC/dtheta||_2 to this; 0 = off
   ScheduleOptions schedule;
@@ -48,9 +48,9 @@ struct Monitor {
 };
 
 struct EpochReport {
-  int epoch = 0;                 // 0-based, as the book prints it
-  double training_seconds = 0;   // wall time of the epoch's SGD steps
-  double learning_rate = 0;      // eta used during the epoch
+  int epoch = 0;                // 0-based, as the book prints it
+  double training_seconds = 0;  // wall time of the epoch's SGD steps
+  double learning_rate = 0;     // eta used during the epoch
   // Costs include the regularization term, as the book's total_cost does.
   std::optional<Evaluation> training;
   std::optional<Evaluation> validation;
