@@ -6,7 +6,8 @@
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
-          libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates)
+          libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates
+          python3-numpy)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
