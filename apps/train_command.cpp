@@ -16,6 +16,7 @@
 #include "backprop/initialization.hpp"
 #include "backprop/metrics_log.hpp"
 #include "backprop/model_file.hpp"
+#include "backprop/parallel.hpp"
 #include "backprop/training.hpp"
 #include "commands.hpp"
 #include "data_options.hpp"
@@ -36,6 +37,7 @@ struct TrainFlags {
   std::string schedule = "constant";
   std::vector<double> dropout;
   std::uint64_t seed = 1;
+  int threads = 0;
   std::string precision = "float";
   std::vector<std::string> monitor{"test"};
   bool no_shuffle = false;
@@ -273,6 +275,11 @@ void add_train_command(CLI::App& app) {
   command->add_option("--epochs", t.epochs, "Number of epochs")->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the run's random generator")
       ->capture_default_str();
+  command
+      ->add_option("--threads", flags->threads,
+                   "Threads (0 = every core); the weights do not depend on the count")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   command->add_option("--precision", flags->precision, "Arithmetic: float or double")
       ->check(CLI::IsMember({"float", "double"}))
       ->capture_default_str();
@@ -358,7 +365,7 @@ void add_train_command(CLI::App& app) {
         const std::string name = option->get_name();
         const bool allowed = option == resume || name == "--save" || name == "--metrics" ||
                              name == "--checkpoint" || name == "--checkpoint-every" ||
-                             name == "--epochs" || name == "--help";
+                             name == "--epochs" || name == "--threads" || name == "--help";
         if (!allowed && option->count() > 0) {
           throw InputError("--resume continues the run with the settings saved in " +
                            flags->resume.string() + ": drop " + name);
@@ -384,6 +391,7 @@ void add_train_command(CLI::App& app) {
       start = read_model(flags->load);
       start->state.reset();
     }
+    set_threads(flags->threads);
     if (flags->precision == "double") {
       run<double>(*flags, start);
     } else {

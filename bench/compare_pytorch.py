@@ -9,9 +9,9 @@ run and with the same thread count, and prints both medians and the ratio PyTorc
 Both sides read MNIST's 60,000 training images from the same IDX files, reshuffle every epoch,
 gather each mini-batch from the data held once, and take plain SGD steps on the mean cost of the
 mini-batch. Neither computes a gradient for the input pixels. The configurations run one after
-the other, backprop then PyTorch for each, each side in a process of its own (so that each
-peak memory figure is that configuration's). Times are wall-clock seconds of the SGD steps of
-an epoch; the median over the epochs is reported.
+the other, both sides for each (in alternating order over --repeats), each side in a process of
+its own (so that each peak memory figure is that configuration's). Times are wall-clock seconds
+of the SGD steps of an epoch; the median over all epochs of all repeats is reported.
 
 Run it through bench/compare.sh, which installs PyTorch, NumPy and OpenBLAS from Debian, builds
 backprop-bench and sets the thread environment for both sides.
@@ -160,7 +160,8 @@ def torch_one(name, args):
 def torch_info(args):
     """PyTorch's version and the BLAS, SIMD and threading it uses, in a few lines."""
     code = ("import torch; torch.set_num_threads(%d); print(torch.__version__); "
-            "print(torch.__config__.parallel_info()); print(torch.__config__.show())" % args.threads)
+            "print(torch.__config__.parallel_info()); print(torch.__config__.show())"
+            % args.threads)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     lines = out.stdout.splitlines()
     keep = [f"PyTorch {lines[0]}"]
@@ -206,6 +207,8 @@ def main():
     parser.add_argument("--bench", default="build/backprop-bench", help="backprop-bench to run")
     parser.add_argument("--configs", default="A,B,C", help="comma-separated, from A,B,C")
     parser.add_argument("--epochs", type=int, default=3, help="epochs per configuration")
+    parser.add_argument("--repeats", type=int, default=2,
+                        help="runs of each side per configuration, alternating which goes first")
     parser.add_argument("--threads", type=int, default=1, help="threads for both sides")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data-dir", default=os.environ.get("BACKPROP_DATA") or "data")
@@ -221,7 +224,8 @@ def main():
         if name not in CONFIGS:
             parser.error(f"unknown configuration '{name}': use A, B and C")
     print(f"compare: {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
-          f"{args.threads} thread(s) each side, {args.epochs} epochs per configuration, "
+          f"{args.threads} thread(s) each side, {args.repeats} x {args.epochs} epochs per "
+          "configuration, "
           f"load average {load_average():.2f}")
     print("OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s (PyTorch's BLAS)" %
           (os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS"),
@@ -229,60 +233,93 @@ def main():
     info = torch_info(args)
     print(info.replace("\n", "; "), flush=True)
 
-    results = {}
-    for name in names:
-        bench = run_and_capture(
-            [args.bench, "--configs", name, "--epochs", str(args.epochs), "--threads",
-             str(args.threads), "--seed", str(args.seed), "--data-dir", args.data_dir],
-            "BENCH_JSON")
-        ours = next(r for r in bench if r.get("config") == name)
-        peak = next(r["sgemm_peak_gflops"] for r in bench if "sgemm_peak_gflops" in r)
-        theirs = run_and_capture(
-            [sys.executable, os.path.abspath(__file__), "--torch-one", name, "--epochs",
-             str(args.epochs), "--threads", str(args.threads), "--seed", str(args.seed),
-             "--data-dir", args.data_dir], "TORCH_JSON")[0]
-        print(f"PyTorch {name}: median {theirs['seconds_per_epoch']:.3f} s/epoch (each: "
-              + " ".join(f"{s:.3f}" for s in theirs["epoch_seconds"])
-              + f"), CPU {theirs['cpu_seconds_per_epoch']:.3f} s/epoch, {theirs['gflops']:.2f} GFLOP/s, {theirs['peak_rss_mib']:.0f} MiB, "
-              f"accuracy {100 * theirs['test_accuracy']:.2f} %, CPU/wall "
-              f"{theirs['cpu_per_wall']:.2f}\n", flush=True)
-        results[name] = dict(backprop=ours, pytorch=theirs, sgemm_peak_gflops=peak)
+    # Each repeat runs every configuration on both sides, one after the other; odd repeats run
+    # PyTorch first, so that a slow drift of the machine's load favours neither side.
+    runs = {name: dict(backprop=[], pytorch=[], peaks=[]) for name in names}
+    for repeat in range(args.repeats):
+        for name in names:
+            sides = ["backprop", "pytorch"] if repeat % 2 == 0 else ["pytorch", "backprop"]
+            for side in sides:
+                if side == "backprop":
+                    bench = run_and_capture(
+                        [args.bench, "--configs", name, "--epochs", str(args.epochs),
+                         "--threads", str(args.threads), "--seed", str(args.seed),
+                         "--data-dir", args.data_dir], "BENCH_JSON")
+                    runs[name]["backprop"].append(next(r for r in bench if r.get("config") == name))
+                    runs[name]["peaks"].append(
+                        next(r["sgemm_peak_gflops"] for r in bench if "sgemm_peak_gflops" in r))
+                else:
+                    theirs = run_and_capture(
+                        [sys.executable, os.path.abspath(__file__), "--torch-one", name,
+                         "--epochs", str(args.epochs), "--threads", str(args.threads),
+                         "--seed", str(args.seed), "--data-dir", args.data_dir], "TORCH_JSON")[0]
+                    print(f"PyTorch {name}: median {theirs['seconds_per_epoch']:.3f} s/epoch "
+                          "(each: " + " ".join(f"{s:.3f}" for s in theirs["epoch_seconds"]) +
+                          f"), CPU {theirs['cpu_seconds_per_epoch']:.3f} s/epoch, "
+                          f"{theirs['gflops']:.2f} GFLOP/s, {theirs['peak_rss_mib']:.0f} MiB, "
+                          f"accuracy {100 * theirs['test_accuracy']:.2f} %, CPU/wall "
+                          f"{theirs['cpu_per_wall']:.2f}\n", flush=True)
+                    runs[name]["pytorch"].append(theirs)
 
-    print(f"\nSummary: medians of {args.epochs} epochs of 60,000 images, {args.threads} "
-          "thread(s), backprop and PyTorch in the same run "
-          f"(load average now {load_average():.2f}; other processes may share the CPUs)")
-    # One peak for the whole run: the best that any backprop-bench call measured (the calls'
-    # own percentages, in their output, use their own measurement).
-    peak = max((r["sgemm_peak_gflops"] for r in results.values()), default=0)
+    # One peak for the whole run: the best that any backprop-bench call measured (each call's
+    # own output uses its own measurement).
+    peak = max(p for r in runs.values() for p in r["peaks"])
+    summary = {}
+    for name, r in runs.items():
+        flop = flop_per_example(CONFIGS[name]["sizes"]) * r["backprop"][0]["examples"]
+        row = dict(sgemm_peak_gflops=peak)
+        for side in ("backprop", "pytorch"):
+            epochs = [s for run in r[side] for s in run["epoch_seconds"]]
+            cpu = [s for run in r[side] for s in run["epoch_cpu_seconds"]]
+            seconds = statistics.median(epochs)
+            row[side] = dict(seconds_per_epoch=seconds,
+                             cpu_seconds_per_epoch=statistics.median(cpu),
+                             gflops=flop / seconds / 1e9,
+                             peak_rss_mib=max(run["peak_rss_mib"] for run in r[side]),
+                             test_accuracy=r[side][0]["test_accuracy"], epoch_seconds=epochs,
+                             runs=r[side])
+        b, t = row["backprop"], row["pytorch"]
+        row["percent_of_peak"] = 100 * b["gflops"] / peak
+        row["ratio_pytorch_over_backprop"] = t["seconds_per_epoch"] / b["seconds_per_epoch"]
+        row["cpu_ratio_pytorch_over_backprop"] = (t["cpu_seconds_per_epoch"] /
+                                                  b["cpu_seconds_per_epoch"])
+        row["ratios_per_repeat"] = [tt["seconds_per_epoch"] / bb["seconds_per_epoch"]
+                                    for bb, tt in zip(r["backprop"], r["pytorch"])]
+        summary[name] = row
+
+    print(f"\nSummary: {args.repeats} repeat(s) x {args.epochs} epochs of 60,000 images per side, "
+          f"{args.threads} thread(s), backprop and PyTorch in the same run (load average now "
+          f"{load_average():.2f}; other processes may share the CPUs)")
     print(f"{'':3}{'backprop s':>11}{'cpu s':>8}{'GFLOP/s':>9}{'% peak':>7}{'MiB':>5}{'acc %':>7}"
           f"{'PyTorch s':>11}{'cpu s':>8}{'GFLOP/s':>9}{'MiB':>5}{'acc %':>7}{'ratio':>7}"
           f"{'cpu ratio':>10}{'target s':>9}")
-    for name, r in results.items():
-        b, t = r["backprop"], r["pytorch"]
-        ratio = t["seconds_per_epoch"] / b["seconds_per_epoch"]
-        cpu_ratio = t["cpu_seconds_per_epoch"] / b["cpu_seconds_per_epoch"]
-        r["ratio_pytorch_over_backprop"] = ratio
-        r["cpu_ratio_pytorch_over_backprop"] = cpu_ratio
+    for name, row in summary.items():
+        b, t = row["backprop"], row["pytorch"]
         print(f"{name:3}{b['seconds_per_epoch']:11.3f}{b['cpu_seconds_per_epoch']:8.3f}"
-              f"{b['gflops']:9.2f}{100 * b['gflops'] / peak:7.1f}{b['peak_rss_mib']:5.0f}"
+              f"{b['gflops']:9.2f}{row['percent_of_peak']:7.1f}{b['peak_rss_mib']:5.0f}"
               f"{100 * b['test_accuracy']:7.2f}{t['seconds_per_epoch']:11.3f}"
               f"{t['cpu_seconds_per_epoch']:8.3f}{t['gflops']:9.2f}{t['peak_rss_mib']:5.0f}"
-              f"{100 * t['test_accuracy']:7.2f}{ratio:7.2f}{cpu_ratio:10.2f}{TARGETS[name]:9.2f}")
-    print(f"""Columns: s = median wall seconds per 60,000-image epoch (what the issue's targets are in);
-cpu s = median CPU seconds per epoch (with one thread, close to what the epoch takes on a core of
-its own: less sensitive to other processes on the machine); GFLOP/s from the wall median; % peak
-of {peak:.1f} GFLOP/s, the best single-thread sgemm (Eigen or OpenBLAS, large products) that
-backprop-bench measured in this run; MiB = peak resident memory of the process (ru_maxrss); acc = test accuracy after the epochs;
-ratio = PyTorch s / backprop s, cpu ratio = the same for cpu s.""")
+              f"{100 * t['test_accuracy']:7.2f}{row['ratio_pytorch_over_backprop']:7.2f}"
+              f"{row['cpu_ratio_pytorch_over_backprop']:10.2f}{TARGETS[name]:9.2f}")
+    print(f"""Columns: s = median wall seconds per 60,000-image epoch over all epochs of all repeats
+(what the issue's targets are in); cpu s = the same for CPU seconds (with one thread, nearer to
+what an epoch takes on a core of its own); GFLOP/s from the wall median; % peak of {peak:.1f}
+GFLOP/s, the best single-thread sgemm (Eigen or OpenBLAS, large products) backprop-bench measured
+in this run; MiB = peak resident memory of the process (ru_maxrss); acc = test accuracy after the
+epochs; ratio = PyTorch s / backprop s; cpu ratio = the same for cpu s.""")
+    if args.repeats > 1:
+        for name, row in summary.items():
+            print(f"  ratio per repeat, {name}: " +
+                  " ".join(f"{x:.2f}" for x in row["ratios_per_repeat"]))
     print("Issue 4's peers on its machine (s/epoch, 1 thread):")
-    for name in results:
+    for name in summary:
         print(f"  {name}: {PEERS[name]}")
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump(dict(date=time.strftime("%Y-%m-%d %H:%M"), threads=args.threads,
-                           epochs=args.epochs, sgemm_peak_gflops=peak, pytorch=info.splitlines(),
-                           results=results),
-                      f, indent=2)
+                           epochs=args.epochs, repeats=args.repeats, sgemm_peak_gflops=peak,
+                           openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"),
+                           pytorch=info.splitlines(), results=summary), f, indent=2)
         print(f"compare: results written to {args.json_out}")
 
 

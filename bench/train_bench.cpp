@@ -460,7 +460,7 @@ void run_config(const BenchConfig& config, const Flags& flags, double peak_gflop
   std::cout << flags.epochs << " x " << n << " examples\n";
   row("seconds per epoch (median)");
   std::cout << std::setprecision(3) << seconds << "   (each:" << each.str() << ")\n";
-  row("CPU seconds per epoch (median)");
+  row("CPU s per epoch (median)");
   std::cout << std::setprecision(3) << cpu_seconds_per_epoch << "   (each:" << each_cpu.str()
             << ")\n";
   row("examples per second");
@@ -603,7 +603,8 @@ int run(const Flags& flags) {
             << (kAssertions ? ", ASSERTIONS ON (not NDEBUG): timings are not representative" : "")
             << '\n'
             << "Per-epoch times are medians over " << flags.epochs
-            << " epochs; other processes may share the machine.\n\n";
+            << (flags.epochs == 1 ? " epoch" : " epochs")
+            << "; other processes may share the machine (see the load average).\n\n";
 
   // The sgemm timings run in a process of their own, so that the OpenBLAS they load (with its
   // threads and its core type) stays out of the configurations' processes.

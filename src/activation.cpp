@@ -34,8 +34,8 @@ Activation parse_activation(std::string_view name) {
 }
 
 template <typename T>
-void activate(Activation activation, const Matrix<T>& z, Matrix<T>& a) {
-  a.resize(z.rows(), z.cols());
+void activate_rows(Activation activation, const Eigen::Ref<const Matrix<T>>& z,
+                   Eigen::Ref<Matrix<T>> a) {
   switch (activation) {
     case Activation::sigmoid:
       // sigma(z) = 1 / (1 + e^{-z}); exp overflows to inf for z < -88 (float),
@@ -50,6 +50,21 @@ void activate(Activation activation, const Matrix<T>& z, Matrix<T>& a) {
       break;
     case Activation::identity:
       a = z;
+      break;
+    case Activation::softmax:
+      throw Error("softmax needs whole columns: use activate()");
+  }
+}
+
+template <typename T>
+void activate(Activation activation, const Matrix<T>& z, Matrix<T>& a) {
+  a.resize(z.rows(), z.cols());
+  switch (activation) {
+    case Activation::sigmoid:
+    case Activation::tanh:
+    case Activation::relu:
+    case Activation::identity:
+      activate_rows<T>(activation, z, a);
       break;
     case Activation::softmax:
       // a_j = e^{z_j} / sum_k e^{z_k}, per column; subtracting the column's
@@ -83,6 +98,10 @@ void multiply_by_derivative(Activation activation, const Matrix<T>& z, const Mat
   }
 }
 
+template void activate_rows<float>(Activation, const Eigen::Ref<const Matrix<float>>&,
+                                   Eigen::Ref<Matrix<float>>);
+template void activate_rows<double>(Activation, const Eigen::Ref<const Matrix<double>>&,
+                                    Eigen::Ref<Matrix<double>>);
 template void activate<float>(Activation, const Matrix<float>&, Matrix<float>&);
 template void activate<double>(Activation, const Matrix<double>&, Matrix<double>&);
 template void multiply_by_derivative<float>(Activation, const Matrix<float>&, const Matrix<float>&,

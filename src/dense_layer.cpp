@@ -1,5 +1,7 @@
 #include "backprop/dense_layer.hpp"
 
+#include "backprop/parallel.hpp"
+
 namespace backprop {
 
 template <typename T>
@@ -12,13 +14,29 @@ DenseLayer<T>::DenseLayer(int inputs, int outputs, Activation activation, T* par
 
 template <typename T>
 const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
-  // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
   z_.resize(weights.rows(), input.cols());
-  z_.noalias() = weights * input;
-  z_.colwise() += biases;
-  // A^l = sigma(Z^l)
-  activate(activation_, z_, a_);
+  a_.resize(weights.rows(), input.cols());
   dropped_ = false;
+  if (block_count(weights.rows()) == 1) {
+    // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
+    z_.noalias() = weights * input;
+    z_.colwise() += biases;
+    // A^l = sigma(Z^l)
+    activate(activation_, z_, a_);
+    return a_;
+  }
+  const bool softmax = activation_ == Activation::softmax;
+  // A wide layer: each block of neurons (rows) is independent, and the
+  // blocks run in parallel (parallel.hpp).
+  for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
+    // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
+    auto z = z_.middleRows(begin, size);
+    z.noalias() = weights.middleRows(begin, size) * input;
+    z.colwise() += biases.segment(begin, size);
+    // A^l = sigma(Z^l)
+    if (!softmax) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
+  });
+  if (softmax) activate(activation_, z_, a_);  // normalises whole columns
   return a_;
 }
 
@@ -38,14 +56,31 @@ template <typename T>
 void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
                              Matrix<T>* input_grad) {
   const T inverse_m = T(1) / static_cast<T>(delta.cols());
-  // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
-  bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
-  // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-  weight_gradient.noalias() = inverse_m * delta * input.transpose();
-  // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1.
-  if (input_grad != nullptr) {
-    input_grad->resize(weights.cols(), delta.cols());
+  if (block_count(weights.rows()) == 1) {
+    // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
+    bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
+    // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
+    weight_gradient.noalias() = inverse_m * delta * input.transpose();
+  } else {
+    for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
+      const auto delta_rows = delta.middleRows(begin, size);
+      // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
+      bias_gradient.segment(begin, size).noalias() = delta_rows.rowwise().sum() * inverse_m;
+      // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
+      weight_gradient.middleRows(begin, size).noalias() =
+          inverse_m * delta_rows * input.transpose();
+    });
+  }
+  // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1, in blocks
+  // of the layer below's neurons.
+  if (input_grad != nullptr && block_count(weights.cols()) == 1) {
     input_grad->noalias() = weights.transpose() * delta;
+  } else if (input_grad != nullptr) {
+    input_grad->resize(weights.cols(), delta.cols());
+    for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+      input_grad->middleRows(begin, size).noalias() =
+          weights.middleCols(begin, size).transpose() * delta;
+    });
   }
 }
 

@@ -23,6 +23,12 @@ Activation parse_activation(std::string_view name);
 template <typename T>
 void activate(Activation activation, const Matrix<T>& z, Matrix<T>& a);
 
+// The same for a block of rows of Z and A (any activation but softmax,
+// which needs whole columns).
+template <typename T>
+void activate_rows(Activation activation, const Eigen::Ref<const Matrix<T>>& z,
+                   Eigen::Ref<Matrix<T>> a);
+
 // Multiplies grad (dC/dA, overwritten with dC/dZ) by sigma'(Z): the
 // Hadamard product of BP1 and BP2. For the element-wise functions this is
 // grad (.) sigma'(z); for softmax it is the Jacobian-vector product

@@ -1,0 +1,29 @@
+// Threads for the work inside a training step.
+//
+// Work is always cut into the same blocks, chosen from the problem's shape
+// alone; the thread count only decides which thread computes which block.
+// Every number is therefore computed by the same operations in the same
+// order with 1 thread or with N, and training gives bitwise the same
+// weights whatever the thread count.
+#pragma once
+
+#include <Eigen/Core>
+#include <functional>
+
+namespace backprop {
+
+// Threads used from now on (OpenMP); 0 means every core. Returns the count
+// in effect.
+int set_threads(int threads);
+int threads();
+
+// The fixed split of `rows` into at most 8 blocks of at least 64 rows, each
+// starting at a multiple of 64 (whole SIMD registers); narrower layers are
+// one block, computed as a whole.
+int block_count(Eigen::Index rows);
+
+// Calls body(begin, size) for every block of `rows`, in parallel.
+void for_each_block(Eigen::Index rows,
+                    const std::function<void(Eigen::Index begin, Eigen::Index size)>& body);
+
+}  // namespace backprop
