@@ -1,10 +1,12 @@
 // `backprop gradcheck`: compare backpropagation's gradient with centred
 // finite differences, in double precision, on a random batch.
 #include <cstdint>
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <string>
 
 #include "backprop/error.hpp"
 #include "backprop/gradient_check.hpp"
@@ -40,6 +42,12 @@ void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double
 
 void add_gradcheck_command(CLI::App& app) {
   auto flags = std::make_shared<GradcheckFlags>();
+  const CLI::Validator positive(
+      [](std::string& text) -> std::string {
+        const double value = std::strtod(text.c_str(), nullptr);
+        return value > 0 ? "" : "must be a positive number, not " + text;
+      },
+      "POSITIVE");
   CLI::App* command = app.add_subcommand(
       "gradcheck",
       "Check backpropagation against centred finite differences on a random batch (double "
@@ -48,15 +56,15 @@ void add_gradcheck_command(CLI::App& app) {
   command->add_option("--init", flags->initialization, "Initial weights: large or scaled")
       ->capture_default_str();
   command->add_option("--examples", flags->examples, "Examples in the random batch")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed for the weights and the batch")
       ->capture_default_str();
   command->add_option("--epsilon", flags->epsilon, "Step h of the finite differences")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
   command->add_option("--tolerance", flags->tolerance, "Largest relative error accepted")
-      ->check(CLI::PositiveNumber)
+      ->check(positive)
       ->capture_default_str();
 
   command->callback([flags] {

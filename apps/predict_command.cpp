@@ -54,7 +54,7 @@ void add_predict_command(CLI::App& app) {
       ->required();
   command->add_option("--images", flags->images, "IDX images file (raw or gzip)")->required();
   command->add_option("--limit", flags->limit, "Only the first N images (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0L, 1L << 40));
   command->callback([flags] {
     const ModelFile model = read_model(flags->model);
     if (model.precision == Precision::float64) {

@@ -278,7 +278,7 @@ void add_train_command(CLI::App& app) {
   command
       ->add_option("--threads", flags->threads,
                    "Threads (0 = every core); the weights do not depend on the count")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   command->add_option("--precision", flags->precision, "Arithmetic: float or double")
       ->check(CLI::IsMember({"float", "double"}))
@@ -348,7 +348,7 @@ void add_train_command(CLI::App& app) {
   command
       ->add_option("--checkpoint-every", flags->checkpoint_every,
                    "Write a checkpoint every N epochs (0 = never)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0L, 1L << 40))
       ->capture_default_str();
   command->add_option("--checkpoint", flags->checkpoint, "Where checkpoints are written")
       ->capture_default_str();

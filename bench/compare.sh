@@ -3,7 +3,10 @@
 # run, with the same thread count, and prints both medians and the ratio PyTorch / backprop.
 #
 # Usage: bench/compare.sh [--threads N] [--build-dir DIR] [options of compare_pytorch.py]
-#   e.g. bench/compare.sh --epochs 3 --configs A,B,C --data-dir data
+#   e.g. bench/compare.sh --epochs 3 --repeats 2 --configs A,B,C --data-dir data
+# The environment reaches both sides: an OPENBLAS_CORETYPE in it holds PyTorch's OpenBLAS to
+# that core's kernels (e.g. Haswell: AVX2 only); OPENBLAS_CORETYPE=SkylakeX bench/compare.sh gives
+# it AVX-512 kernels. The default run takes about 3-4 minutes on 2 cores.
 #
 # Installs what it needs from Debian if missing: python3-torch, python3-numpy and OpenBLAS
 # (without OpenBLAS, Debian's PyTorch falls back to the reference BLAS, which would make the
@@ -22,7 +25,7 @@ while (($# > 0)); do
     --build-dir) build_dir="$2"; shift 2 ;;
     --build-dir=*) build_dir="${1#*=}"; shift ;;
     -h|--help)
-      sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exec /usr/bin/python3 "$root/bench/compare_pytorch.py" --help ;;
     *) pass+=("$1"); shift ;;
   esac

@@ -42,6 +42,14 @@
 #include "backprop/training.hpp"
 #include "configs.hpp"
 
+// The library's threads (set_threads), where it has them.
+#if __has_include("backprop/parallel.hpp")
+#include "backprop/parallel.hpp"
+#define BACKPROP_BENCH_HAS_PARALLEL 1
+#else
+#define BACKPROP_BENCH_HAS_PARALLEL 0
+#endif
+
 #ifndef BACKPROP_BUILD_TYPE
 #define BACKPROP_BUILD_TYPE "unknown"
 #endif
@@ -123,27 +131,37 @@ class OpenBlas {
                          const float*, const int*, const float*, const int*, const float*, float*,
                          const int*);
 
-  // core: the OPENBLAS_CORETYPE to load it with; "env": the environment's; empty: the best for
-  // this CPU. Debian 12's OpenBLAS 0.3.21 does not recognise AVX-512 AMD CPUs (Zen 4, Zen 5) and
-  // runs its AVX2 (Haswell) kernels there; its SkylakeX kernels run on any CPU with AVX-512 F,
-  // CD, BW, DQ and VL, so on such CPUs the best is SkylakeX.
-  explicit OpenBlas(std::string core) {
+  // core: the OPENBLAS_CORETYPE to load it with; "env": the environment's; "none": do not load
+  // OpenBLAS (the peak is then Eigen's); empty: no OPENBLAS_CORETYPE, so that
+  // OpenBLAS picks its kernels for this CPU itself (an OPENBLAS_CORETYPE in the environment can
+  // hold it back: this machine's sets Haswell, AVX2, on a CPU with AVX-512).
+  explicit OpenBlas(const std::string& core) {
+    if (core == "none") return;  // Eigen only
     const char* environment = std::getenv("OPENBLAS_CORETYPE");
     const std::string saved = environment != nullptr ? environment : "";
-    if (core.empty() && has_avx512()) core = "SkylakeX";
-    if (core == "env") core.clear();
-    if (!core.empty()) setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
-    handle_ = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!core.empty()) {
-      // The configurations' processes see the environment as it was.
-      if (environment != nullptr) {
-        setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
-      } else {
+    if (core != "env") {
+      if (core.empty()) {
         unsetenv("OPENBLAS_CORETYPE");
+      } else {
+        setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
       }
+    }
+    handle_ = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (environment != nullptr) {  // the environment as it was, for whatever runs next
+      setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+    } else {
+      unsetenv("OPENBLAS_CORETYPE");
+    }
+    if (core == "env") {
+      chosen_ = environment != nullptr ? " (OPENBLAS_CORETYPE=" + saved + ", the environment's)"
+                                       : " (chosen by OpenBLAS)";
+    } else if (core.empty()) {
+      chosen_ = " (chosen by OpenBLAS" + (environment != nullptr
+                                              ? "; the environment's OPENBLAS_CORETYPE=" + saved +
+                                                    " not used for this measurement)"
+                                              : std::string(")"));
+    } else {
       chosen_ = " (OPENBLAS_CORETYPE=" + core + " for this measurement)";
-    } else if (environment != nullptr) {
-      chosen_ = " (OPENBLAS_CORETYPE=" + saved + " in the environment)";
     }
     if (handle_ == nullptr) return;
     sgemm_ = reinterpret_cast<Sgemm>(dlsym(handle_, "sgemm_"));
@@ -158,12 +176,6 @@ class OpenBlas {
   OpenBlas& operator=(const OpenBlas&) = delete;
   ~OpenBlas() {
     if (handle_ != nullptr) dlclose(handle_);
-  }
-
-  static bool has_avx512() {
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
   }
 
   bool available() const { return sgemm_ != nullptr; }
@@ -305,7 +317,8 @@ void print_sgemm(const SgemmReport& report) {
             << EIGEN_MINOR_VERSION << " (the library's; SIMD " << Eigen::SimdInstructionSetsInUse()
             << ")\n  OpenBLAS: "
             << (report.openblas_core.empty()
-                    ? std::string("libopenblas.so.0 not found (Debian: libopenblas0)")
+                    ? std::string("not timed (--openblas-core none), or libopenblas.so.0 not "
+                                  "found (Debian: libopenblas0)")
                     : report.openblas_config + ", core " + report.openblas_core)
             << '\n';
   std::cout << "  " << std::left << std::setw(24) << "product" << std::right << std::setw(16)
@@ -332,18 +345,22 @@ void print_sgemm(const SgemmReport& report) {
 // ---------------------------------------------------------------------------------------------
 // Training.
 
-// Passes the thread count on when the library's TrainingOptions has a field for it; returns
-// whether it did.
+// Passes the thread count on to the library, by a TrainingOptions field or its set_threads(),
+// whichever it has; returns the count in effect, or 0 if it has neither (one thread then).
 template <typename Options>
-bool set_threads(Options& options, int threads) {
+int pass_threads(Options& options, int threads) {
   if constexpr (requires { options.threads = threads; }) {
     options.threads = threads;
-    return true;
+    return threads;
   } else if constexpr (requires { options.thread_count = threads; }) {
     options.thread_count = threads;
-    return true;
+    return threads;
   } else {
-    return false;
+#if BACKPROP_BENCH_HAS_PARALLEL
+    return backprop::set_threads(threads);
+#else
+    return 0;
+#endif
   }
 }
 
@@ -413,8 +430,8 @@ void run_config(const BenchConfig& config, const Flags& flags, double peak_gflop
   options.mini_batch_size = config.mini_batch;
   options.learning_rate = config.eta;
   options.shuffle = true;
-  const bool threads_passed = set_threads(options, flags.threads);
-  const int threads = threads_passed ? flags.threads : 1;
+  const int threads_passed = pass_threads(options, flags.threads);
+  const int threads = threads_passed > 0 ? threads_passed : 1;
 
   // Wall time of each epoch's SGD steps (the library's own measure), and the CPU time of this
   // process from one epoch's end to the next: with one thread, the latter is what the epoch would
@@ -477,7 +494,7 @@ void run_config(const BenchConfig& config, const Flags& flags, double peak_gflop
   row("peak memory (ru_maxrss)");
   std::cout << std::setprecision(1) << rss << " MiB   (this configuration's process)\n";
   row("threads");
-  std::cout << threads << (threads_passed ? "" : " (the library has no threads option yet)")
+  std::cout << threads << (threads_passed > 0 ? "" : " (the library has no threads option yet)")
             << "   CPU time / wall time " << std::setprecision(2) << cpu_per_wall << '\n';
   row("load average (1 min)");
   std::cout << load_before << " before, " << load_after << " after   (> threads: shared CPUs)\n";
@@ -671,9 +688,11 @@ int main(int argc, char** argv) {
                  "small ones: an eighth)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  app.add_option("--openblas-core", flags.openblas_core,
-                 "OPENBLAS_CORETYPE for timing OpenBLAS's sgemm: a core name, or env for the "
-                 "environment's (default: SkylakeX on CPUs with AVX-512, else env)");
+  app.add_option(
+      "--openblas-core", flags.openblas_core,
+      "OPENBLAS_CORETYPE for timing OpenBLAS's sgemm: a core name (e.g. Haswell, "
+      "SkylakeX), env for the environment's, or none to time Eigen only (default: OpenBLAS "
+      "chooses)");
   app.add_flag("--in-process", flags.in_process,
                "Run everything in this process (for debuggers and profilers); the peak memory "
                "is then the largest so far, not each configuration's");

@@ -23,7 +23,7 @@ void Dropout::validate(int layer_count) const {
   }
   for (double rate : rates) {
     if (!(rate >= 0 && rate < 1)) {
-      throw InputError("a --dropout rate must be in [0, 1), got " + std::to_string(rate));
+      throw InputError("a --dropout rate must be in [0, 1), got " + number_text(rate));
     }
   }
   if (rates.back() != 0) throw InputError("--dropout on the output layer must be 0");

@@ -35,7 +35,7 @@ OptimizerKind parse_optimizer(std::string_view name) {
 
 void OptimizerOptions::validate() const {
   if (!(momentum >= 0 && momentum < 1)) {
-    throw InputError("--momentum must be in [0, 1), got " + std::to_string(momentum));
+    throw InputError("--momentum must be in [0, 1), got " + number_text(momentum));
   }
   if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
     throw InputError("--beta1 and --beta2 must be in [0, 1)");

@@ -8,7 +8,7 @@
 namespace backprop {
 namespace {
 
-constexpr Eigen::Index kMinimumRows = 64;
+constexpr Eigen::Index kMinimumRows = 128;
 constexpr int kMaximumBlocks = 8;
 
 int threads_in_effect = 1;

@@ -11,6 +11,17 @@
 #include "backprop/error.hpp"
 
 namespace backprop {
+namespace {
+
+// A NaN or an infinity anywhere makes the sum non-finite, and a vectorised
+// sum is far cheaper than Eigen's element-by-element allFinite(); only a sum
+// that overflowed from finite values needs the slow check to be sure.
+template <typename T>
+bool all_finite(const VectorMap<T>& values) {
+  return std::isfinite(values.sum()) || values.allFinite();
+}
+
+}  // namespace
 
 void TrainingOptions::validate() const {
   if (epochs < 1) {
@@ -21,11 +32,11 @@ void TrainingOptions::validate() const {
   }
   if (!(learning_rate > 0) || !std::isfinite(learning_rate)) {
     throw InputError("--eta (the learning rate) must be a positive number, got " +
-                     std::to_string(learning_rate));
+                     number_text(learning_rate));
   }
   if (!(regularization.lambda >= 0) || !std::isfinite(regularization.lambda)) {
     throw InputError("--lambda must be zero or positive, got " +
-                     std::to_string(regularization.lambda));
+                     number_text(regularization.lambda));
   }
   if (!(max_gradient_norm >= 0)) throw InputError("--max-grad-norm must be zero or positive");
   if (early_stopping_patience < 0) throw InputError("--early-stopping must be zero or positive");
@@ -125,7 +136,7 @@ void Trainer<T>::train_epoch(int epoch) {
     // dC/dtheta of C = C_0 + penalty: the book's weight decay for L2.
     options_.regularization.add_gradient(network_, n);
     if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
-    if (!network_.gradients().allFinite()) {
+    if (!all_finite(network_.gradients())) {
       int layer = 0;
       while (layer + 1 < network_.layer_count() &&
              network_.layer(layer).weight_gradient.allFinite() &&
@@ -144,7 +155,7 @@ void Trainer<T>::train_epoch(int epoch) {
       }
     }
     optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate());
-    if (!network_.parameters().allFinite()) {
+    if (!all_finite(network_.parameters())) {
       // The step overflowed; go back to the weights at the start of the epoch.
       network_.parameters() = last_good_parameters_;
       diverged(epoch, batch, "a weight overflowed to infinity");

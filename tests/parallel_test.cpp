@@ -14,15 +14,15 @@ namespace {
 
 TEST(Parallel, BlocksAreFixedByShapeAlone) {
   EXPECT_EQ(block_count(10), 1);
-  EXPECT_EQ(block_count(64), 1);
-  EXPECT_EQ(block_count(100), 2);
+  EXPECT_EQ(block_count(128), 1);
+  EXPECT_EQ(block_count(200), 2);
   EXPECT_EQ(block_count(1024), 8);
   for (Eigen::Index rows : {1, 17, 30, 100, 784, 1024, 1000}) {
     Eigen::Index covered = 0;
     for_each_block(rows, [&](Eigen::Index begin, Eigen::Index size) {
 #pragma omp critical
       covered += size;
-      EXPECT_EQ(begin % 64, 0);
+      EXPECT_EQ(begin % 128, 0);
       EXPECT_GE(size, 1);
     });
     EXPECT_EQ(covered, rows);
@@ -39,7 +39,7 @@ Vector<float> train_with_threads(int threads) {
   }
   for (int i = 0; i < 300; ++i) data.labels.push_back(static_cast<int>(rng.below(4)));
   data.classes = 4;
-  Network<float> network(NetworkSpec{{50, 200, 100, 4},
+  Network<float> network(NetworkSpec{{50, 300, 200, 4},
                                      {Activation::relu, Activation::sigmoid, Activation::softmax},
                                      Cost::log_likelihood});
   initialize(network, Initialization::he, rng);

@@ -6,10 +6,18 @@
 // exits with code 2 for those and 1 for everything else.
 #pragma once
 
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace backprop {
+
+// A number as a person would write it in a message: 0.5, 1e-06, -1.
+inline std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
 
 class Error : public std::runtime_error {
  public:

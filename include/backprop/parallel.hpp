@@ -17,9 +17,9 @@ namespace backprop {
 int set_threads(int threads);
 int threads();
 
-// The fixed split of `rows` into at most 8 blocks of at least 64 rows, each
-// starting at a multiple of 64 (whole SIMD registers); narrower layers are
-// one block, computed as a whole.
+// The fixed split of `rows` into at most 8 blocks of at least 128 rows, each
+// starting at a multiple of 128 (whole SIMD registers); narrower layers are
+// one block, computed as a whole (splitting them costs more than it gains).
 int block_count(Eigen::Index rows);
 
 // Calls body(begin, size) for every block of `rows`, in parallel.
