@@ -27,17 +27,6 @@ struct GradcheckFlags {
   double tolerance = 1e-7;
 };
 
-// Inputs uniform in [0, 1) like pixels, one-hot targets of random classes.
-void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
-                  Matrix<double>& y) {
-  x.resize(inputs, examples);
-  y.setZero(outputs, examples);
-  for (int c = 0; c < examples; ++c) {
-    for (int r = 0; r < inputs; ++r) x(r, c) = rng.uniform();
-    y(static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(outputs))), c) = 1.0;
-  }
-}
-
 }  // namespace
 
 void add_gradcheck_command(CLI::App& app) {

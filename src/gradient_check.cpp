@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 namespace backprop {
 
@@ -46,6 +47,16 @@ std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const M
     results.push_back(check);
   }
   return results;
+}
+
+void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
+                  Matrix<double>& y) {
+  x.resize(inputs, examples);
+  y.setZero(outputs, examples);
+  for (int c = 0; c < examples; ++c) {
+    for (int r = 0; r < inputs; ++r) x(r, c) = rng.uniform();
+    y(static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(outputs))), c) = 1.0;
+  }
 }
 
 }  // namespace backprop

@@ -18,16 +18,6 @@ namespace {
 // to a relative 1e-7 in double precision.
 constexpr double kTolerance = 1e-7;
 
-void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
-                  Matrix<double>& y) {
-  x.resize(inputs, examples);
-  y.setZero(outputs, examples);
-  for (int c = 0; c < examples; ++c) {
-    for (int r = 0; r < inputs; ++r) x(r, c) = rng.uniform();
-    y(static_cast<Eigen::Index>(rng.below(outputs)), c) = 1.0;
-  }
-}
-
 struct Combination {
   Activation output;
   Cost cost;

@@ -23,23 +23,8 @@
 #include "backprop/error.hpp"
 #include "backprop/initialization.hpp"
 #include "backprop/rng.hpp"
+#include "largest_allocation.hpp"
 #include "temp_dir.hpp"
-
-// Records the largest single allocation, so a test can show that a length
-// claiming an exabyte is refused before anything that large is allocated.
-namespace {
-std::atomic<std::size_t> largest_allocation{0};
-}
-void* operator new(std::size_t size) {
-  std::size_t seen = largest_allocation.load(std::memory_order_relaxed);
-  while (size > seen && !largest_allocation.compare_exchange_weak(seen, size)) {
-  }
-  if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
-  throw std::bad_alloc();
-}
-// Out of line, so the compiler does not see free() meet operator new's pointer.
-[[gnu::noinline]] void operator delete(void* memory) noexcept { std::free(memory); }
-[[gnu::noinline]] void operator delete(void* memory, std::size_t) noexcept { std::free(memory); }
 
 namespace backprop {
 namespace {

@@ -16,16 +16,6 @@
 namespace backprop {
 namespace {
 
-void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
-                  Matrix<double>& y) {
-  x.resize(inputs, examples);
-  y.setZero(outputs, examples);
-  for (int c = 0; c < examples; ++c) {
-    for (int r = 0; r < inputs; ++r) x(r, c) = rng.uniform();
-    y(static_cast<Eigen::Index>(rng.below(outputs)), c) = 1.0;
-  }
-}
-
 TEST(Regularization, PenaltyGradientsMatchFiniteDifferences) {
   for (Penalty penalty : {Penalty::l2, Penalty::l1}) {
     Network<double> network(

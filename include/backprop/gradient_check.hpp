@@ -5,6 +5,7 @@
 
 #include "backprop/network.hpp"
 #include "backprop/regularization.hpp"
+#include "backprop/rng.hpp"
 
 namespace backprop {
 
@@ -29,5 +30,10 @@ struct GradientCheckOptions {
 std::vector<LayerGradientCheck> gradient_check(Network<double>& network, const Matrix<double>& x,
                                                const Matrix<double>& y,
                                                const GradientCheckOptions& options = {});
+
+// A random batch to check on: inputs uniform in [0, 1) like pixels, one-hot
+// targets of random classes.
+void random_batch(Rng& rng, int inputs, int outputs, int examples, Matrix<double>& x,
+                  Matrix<double>& y);
 
 }  // namespace backprop
