@@ -208,8 +208,9 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   const TrainingOptions& options = flags.training;
   std::cout << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
             << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
-            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision
-            << ", on " << data.training.size() << " examples";
+            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision << ", "
+            << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
+            << data.training.size() << " examples";
   if (resuming) std::cout << " from epoch " << trainer.epochs_completed();
   std::cout << std::endl;
 
