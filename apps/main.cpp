@@ -9,7 +9,9 @@
 #include "backprop/error.hpp"
 #include "commands.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{
       "backprop: feedforward neural networks trained by backpropagation and stochastic gradient "
       "descent, after Nielsen's \"Neural Networks and Deep Learning\"",
@@ -56,4 +58,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (...) {
+    // Setting up the commands failed (out of memory): say so rather than abort.
+    std::cerr << "backprop: internal error while starting\n";
+    return 1;
+  }
 }

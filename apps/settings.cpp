@@ -11,7 +11,7 @@ namespace backprop::cli {
 std::string format_number(double value) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
+  return {buffer, result.ptr};
 }
 
 std::string join(const std::vector<std::string>& items) {

@@ -3,6 +3,7 @@
 // With no flags it runs the book's chapter-1 experiment: [784, 30, 10],
 // sigmoid, quadratic cost, N(0,1) initialisation, eta 3.0, mini-batch 10,
 // 30 epochs on MNIST, fetching MNIST first if it is not there yet.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <iomanip>
@@ -150,10 +151,7 @@ std::string describe(const NetworkSpec& spec) {
 }
 
 bool monitors(const TrainFlags& flags, const std::string& set) {
-  for (const auto& name : flags.monitor) {
-    if (name == set) return true;
-  }
-  return false;
+  return std::ranges::find(flags.monitor, set) != flags.monitor.end();
 }
 
 void print_epoch(const EpochReport& report) {

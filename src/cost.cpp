@@ -77,7 +77,7 @@ void check_compatible(Cost cost, Activation output_activation) {
 template <typename T>
 double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
                   const Matrix<T>& y) {
-  const double m = static_cast<double>(a.cols());
+  const auto m = static_cast<double>(a.cols());
   switch (cost) {
     case Cost::quadratic:
       return 0.5 * (a - y).template cast<double>().squaredNorm() / m;

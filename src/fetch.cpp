@@ -146,6 +146,7 @@ std::string failure_summary(const fs::path& output) {
 void run_tool(const fs::path& program, const std::vector<std::string>& args, const fs::path& cwd,
               const fs::path& output) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   const int out = open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -503,7 +503,7 @@ TrainingState decode_state(ByteReader& in) {
   const std::size_t count = in.count(in.u32(), 12, "scalars");
   for (std::size_t i = 0; i < count; ++i) {
     std::string name = in.text();
-    const double value = std::bit_cast<double>(in.u64());
+    const auto value = std::bit_cast<double>(in.u64());
     if (!state.scalars.emplace(std::move(name), value).second) in.corrupt("gives a scalar twice");
   }
   return state;

@@ -1,5 +1,6 @@
 #include "backprop/network.hpp"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -8,10 +9,7 @@
 namespace backprop {
 
 bool Dropout::active() const {
-  for (double rate : rates) {
-    if (rate > 0) return true;
-  }
-  return false;
+  return std::ranges::any_of(rates, [](double rate) { return rate > 0; });
 }
 
 void Dropout::validate(int layer_count) const {

@@ -74,7 +74,7 @@ void Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double
       const T b2 = static_cast<T>(options_.beta2);
       velocity_ = b1 * velocity_ + (T(1) - b1) * gradient;
       second_ = b2 * second_ + (T(1) - b2) * gradient.cwiseAbs2();
-      const double t = static_cast<double>(steps_);
+      const auto t = static_cast<double>(steps_);
       const T m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
       const T v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
       const T epsilon = static_cast<T>(options_.epsilon);

@@ -43,11 +43,12 @@ bool Schedule::after_epoch(int epoch, std::optional<double> validation_accuracy)
   switch (options_.kind) {
     case ScheduleKind::constant:
       return false;
-    case ScheduleKind::step:
-      state_.learning_rate =
-          initial_ *
-          std::pow(options_.gamma, static_cast<double>((epoch + 1) / options_.step_epochs));
+    case ScheduleKind::step: {
+      // Whole decays so far: floor((epoch + 1) / step_epochs), by integer division.
+      const int decays = (epoch + 1) / options_.step_epochs;
+      state_.learning_rate = initial_ * std::pow(options_.gamma, decays);
       return false;
+    }
     case ScheduleKind::plateau:
       if (!validation_accuracy) {
         throw Error("the plateau schedule needs the validation accuracy after every epoch");
