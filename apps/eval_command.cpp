@@ -19,8 +19,7 @@ struct EvalFlags {
 };
 
 template <typename T>
-void run(const EvalFlags& flags, const ModelFile& model) {
-  Network<T> network = model.to_network<T>();
+void run(const EvalFlags& flags, Network<T>& network) {
   const DataSplit split = flags.data.load();
   const Dataset& data = flags.set == "training"     ? split.training
                         : flags.set == "validation" ? split.validation
@@ -54,14 +53,8 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--set", flags->set, "Which part: test, validation or training")
       ->check(CLI::IsMember({"test", "validation", "training"}))
       ->capture_default_str();
-  command->callback([flags] {
-    const ModelFile model = read_model(flags->model);
-    if (model.precision == Precision::float64) {
-      run<double>(*flags, model);
-    } else {
-      run<float>(*flags, model);
-    }
-  });
+  command->callback(
+      [flags] { with_saved_network(flags->model, [&](auto& network) { run(*flags, network); }); });
 }
 
 }  // namespace backprop::cli

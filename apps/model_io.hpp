@@ -23,4 +23,18 @@ inline void write_model(const std::filesystem::path& path, const ModelFile& mode
   }
 }
 
+// Reads a model and hands its network, in the precision it was saved in, to
+// use(network).
+template <typename Use>
+void with_saved_network(const std::filesystem::path& path, Use&& use) {
+  const ModelFile model = read_model(path);
+  if (model.precision == Precision::float64) {
+    Network<double> network = model.to_network<double>();
+    use(network);
+  } else {
+    Network<float> network = model.to_network<float>();
+    use(network);
+  }
+}
+
 }  // namespace backprop::cli

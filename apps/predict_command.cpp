@@ -20,8 +20,7 @@ struct PredictFlags {
 };
 
 template <typename T>
-void run(const PredictFlags& flags, const ModelFile& model) {
-  Network<T> network = model.to_network<T>();
+void run(const PredictFlags& flags, Network<T>& network) {
   const Matrix<float> inputs = load_idx_images(flags.images);
   if (inputs.rows() != network.spec().inputs()) {
     throw InputError(flags.images.string() + " has " + std::to_string(inputs.rows()) +
@@ -55,14 +54,8 @@ void add_predict_command(CLI::App& app) {
   command->add_option("--images", flags->images, "IDX images file (raw or gzip)")->required();
   command->add_option("--limit", flags->limit, "Only the first N images (0 = all)")
       ->check(CLI::Range(0L, 1L << 40));
-  command->callback([flags] {
-    const ModelFile model = read_model(flags->model);
-    if (model.precision == Precision::float64) {
-      run<double>(*flags, model);
-    } else {
-      run<float>(*flags, model);
-    }
-  });
+  command->callback(
+      [flags] { with_saved_network(flags->model, [&](auto& network) { run(*flags, network); }); });
 }
 
 }  // namespace backprop::cli

@@ -527,17 +527,9 @@ ModelFile ModelFile::from(const Network<T>& network) {
   ModelFile model;
   model.spec = network.spec();
   model.precision = std::is_same_v<T, float> ? Precision::float32 : Precision::float64;
-  model.parameters.resize(network.parameter_count());
-  // Copied through the layers' views, in the buffer's layout: W^l column by
-  // column, then b^l.
-  for (int l = 0; l < network.layer_count(); ++l) {
-    const DenseLayer<T>& layer = network.layer(l);
-    const Eigen::Index offset = network.parameter_offset(l);
-    const Eigen::Index weights = layer.weights.size();
-    model.parameters.segment(offset, weights) = layer.weights.reshaped().template cast<double>();
-    model.parameters.segment(offset + weights, layer.biases.size()) =
-        layer.biases.template cast<double>();
-  }
+  // The network's one buffer has the file's layout: W^l column by column,
+  // then b^l, layer by layer.
+  model.parameters = network.parameters().template cast<double>();
   return model;
 }
 
