@@ -1,6 +1,5 @@
 #include "backprop/dense_layer.hpp"
 
-#include "backprop/general_product.hpp"
 #include "backprop/narrow_product.hpp"
 #include "backprop/parallel.hpp"
 
@@ -8,16 +7,14 @@ namespace backprop {
 
 namespace {
 
-// z = w a: the narrow-batch kernel for a few examples, the general product
-// otherwise.
+// z = w a: the narrow-batch kernel for a few examples, Eigen's product otherwise.
 template <typename T, typename W, typename Z>
 void multiply(const W& w, const ConstMatrixRef<T>& a, Z&& z) {
   if (a.cols() <= kNarrowColumns) {
     narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), a.data(), a.outerStride(),
                    a.cols(), z.data(), z.outerStride());
   } else {
-    general_product(Op::identity, Op::identity, w.rows(), a.cols(), w.cols(), T(1), w.data(),
-                    w.outerStride(), a.data(), a.outerStride(), z.data(), z.outerStride());
+    z.noalias() = w * a;
   }
 }
 
@@ -28,21 +25,7 @@ void multiply_transposed(T scale, const D& delta, const ConstMatrixRef<T>& a, G&
     narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(), a.outerStride(),
                          a.rows(), a.cols(), scale, g.data(), g.outerStride());
   } else {
-    general_product(Op::identity, Op::transpose, delta.rows(), a.rows(), a.cols(), scale,
-                    delta.data(), delta.outerStride(), a.data(), a.outerStride(), g.data(),
-                    g.outerStride());
-  }
-}
-
-// d = w^T delta (BP2's first factor): Eigen's product for a few examples,
-// the general product otherwise.
-template <typename T, typename W, typename D>
-void multiply_by_transpose(const W& w, const Matrix<T>& delta, D&& d) {
-  if (delta.cols() <= kNarrowColumns) {
-    d.noalias() = w.transpose() * delta;
-  } else {
-    general_product(Op::transpose, Op::identity, w.cols(), delta.cols(), w.rows(), T(1), w.data(),
-                    w.outerStride(), delta.data(), delta.outerStride(), d.data(), d.outerStride());
+    g.noalias() = scale * delta * a.transpose();
   }
 }
 
@@ -116,14 +99,13 @@ void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& in
   }
   // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1, in blocks
   // of the layer below's neurons.
-  if (input_grad == nullptr) return;
-  input_grad->resize(weights.cols(), delta.cols());
-  if (block_count(weights.cols()) == 1) {
-    multiply_by_transpose<T>(weights, delta, *input_grad);
-  } else {
+  if (input_grad != nullptr && block_count(weights.cols()) == 1) {
+    input_grad->noalias() = weights.transpose() * delta;
+  } else if (input_grad != nullptr) {
+    input_grad->resize(weights.cols(), delta.cols());
     for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
-      multiply_by_transpose<T>(weights.middleCols(begin, size), delta,
-                               input_grad->middleRows(begin, size));
+      input_grad->middleRows(begin, size).noalias() =
+          weights.middleCols(begin, size).transpose() * delta;
     });
   }
 }
