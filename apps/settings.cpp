@@ -60,8 +60,7 @@ double number_setting(const Settings& settings, const std::string& key) {
   return parse_number(key, setting(settings, key));
 }
 
-long integer_setting(const Settings& settings, const std::string& key, long minimum,
-                     long maximum) {
+long integer_setting(const Settings& settings, const std::string& key, long minimum, long maximum) {
   const std::string text = setting(settings, key);
   long value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -23,8 +23,7 @@ std::string setting(const Settings& settings, const std::string& key);
 double number_setting(const Settings& settings, const std::string& key);
 // The same for whole numbers in [minimum, maximum], seeds, and lists of numbers
 // ("0.2,0.1,0"): a damaged checkpoint gets a message, never a wrapped value.
-long integer_setting(const Settings& settings, const std::string& key, long minimum,
-                     long maximum);
+long integer_setting(const Settings& settings, const std::string& key, long minimum, long maximum);
 std::uint64_t unsigned_setting(const Settings& settings, const std::string& key);
 std::vector<double> number_list_setting(const Settings& settings, const std::string& key);
 

@@ -90,8 +90,9 @@ void softmax_cross_entropy_delta(const Matrix<T>& z, const Matrix<T>& a, const M
     return;
   }
   for (Eigen::Index c = 0; c < a.cols(); ++c) {
-    Eigen::Index j = -1;
+    Eigen::Index j = 0;
     const bool dominant = dominant_output<T>(a, c, j);
+    if (!dominant) j = -1;  // every output takes the general formula
     const T log_others = dominant ? log_sum_exp_of_others<T>(z, c, j) : T(0);
     const T y_sum = y.col(c).sum();
     T u_sum = 0;  // U without the dominant output's term

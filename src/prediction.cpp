@@ -8,7 +8,7 @@
 namespace backprop {
 
 template <typename T>
-Matrix<T> predict(const Network<T>& network, const ConstMatrixRef<T>& x) {
+Matrix<T> predict(const Network<T>& network, const std::type_identity_t<ConstMatrixRef<T>>& x) {
   if (x.rows() != network.spec().inputs()) {
     throw InputError("the input has " + std::to_string(x.rows()) +
                      " values per example but the network takes " +

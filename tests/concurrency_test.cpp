@@ -33,8 +33,8 @@ Network<float> trained_network(Dataset& data) {
   }
   for (int i = 0; i < 200; ++i) data.labels.push_back(static_cast<int>(rng.below(5)));
   data.classes = 5;
-  Network<float> network(NetworkSpec{
-      {20, 300, 5}, {Activation::relu, Activation::softmax}, Cost::log_likelihood});
+  Network<float> network(
+      NetworkSpec{{20, 300, 5}, {Activation::relu, Activation::softmax}, Cost::log_likelihood});
   initialize(network, Initialization::he, rng);
   TrainingOptions options;
   options.epochs = 1;
@@ -54,7 +54,8 @@ TEST(Concurrency, ManyThreadsPredictingWithOneNetworkGetTheOneThreadAnswers) {
   const std::vector<std::pair<Eigen::Index, Eigen::Index>> slices{
       {0, 200}, {0, 1}, {17, 40}, {199, 1}, {50, 150}, {3, 7}, {100, 100}, {0, 200}};
   std::vector<Matrix<float>> alone;
-  for (const auto& [first, count] : slices) alone.push_back(predict(network, x.middleCols(first, count)));
+  for (const auto& [first, count] : slices)
+    alone.push_back(predict(network, x.middleCols(first, count)));
 
   constexpr int kThreads = 8;
   constexpr int kRepeats = 20;
@@ -89,8 +90,7 @@ TEST(Concurrency, PredictAgreesWithTheTrainingForwardPass) {
 }
 
 TEST(Concurrency, PredictRefusesInputOfTheWrongSize) {
-  const Network<double> network(
-      NetworkSpec{{3, 2}, {Activation::sigmoid}, Cost::quadratic});
+  const Network<double> network(NetworkSpec{{3, 2}, {Activation::sigmoid}, Cost::quadratic});
   EXPECT_THROW(predict(network, Matrix<double>::Zero(4, 1)), InputError);
 }
 

@@ -74,9 +74,10 @@ TEST(CrashSafety, KilledTrainingAlwaysLeavesACheckpointThatResumesToTheSameWeigh
   const Args data = make_data(dir.path());
   // Momentum and dropout: the checkpoint must carry velocities and the
   // generator's state for the resumed run to match.
-  const Args run = Args{"train", "--layers", "16,400,4", "--epochs", "12", "--mini-batch", "20",
-                        "--optimizer", "momentum", "--eta", "0.5", "--dropout", "0.2",
-                        "--monitor", "none", "--seed", "4", "--threads", "1"} +
+  const Args run = Args{"train",        "--layers",  "16,400,4",    "--epochs",  "12",
+                        "--mini-batch", "20",        "--optimizer", "momentum",  "--eta",
+                        "0.5",          "--dropout", "0.2",         "--monitor", "none",
+                        "--seed",       "4",         "--threads",   "1"} +
                    data;
   const fs::path reference = dir / "reference.bpm";
   const auto start = Clock::now();
@@ -101,7 +102,8 @@ TEST(CrashSafety, KilledTrainingAlwaysLeavesACheckpointThatResumesToTheSameWeigh
     const pid_t pid = test::start_cli(BACKPROP_CLI, checkpointing, work, out, err);
     if (kill % 2 == 0) {
       // A random moment of the run.
-      std::uniform_int_distribution<long> moment(0, std::chrono::microseconds(duration).count());
+      std::uniform_int_distribution<long> moment(
+          0, std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
       std::this_thread::sleep_for(std::chrono::microseconds(moment(random)));
     } else {
       // While a checkpoint is being written: once its temporary file appears,
@@ -132,11 +134,11 @@ TEST(CrashSafety, KilledTrainingAlwaysLeavesACheckpointThatResumesToTheSameWeigh
     ASSERT_TRUE(loaded.state.has_value());
     // ... and the resumed run ends where the uninterrupted one did, bit for bit.
     const fs::path resumed_model = dir / "resumed.bpm";
-    const test::CliResult result = test::run_cli(
-        BACKPROP_CLI,
-        Args{"train", "--resume", checkpoint.string(), "--checkpoint-every", "0", "--save",
-             resumed_model.string(), "--threads", "1"},
-        dir.path());
+    const test::CliResult result =
+        test::run_cli(BACKPROP_CLI,
+                      Args{"train", "--resume", checkpoint.string(), "--checkpoint-every", "0",
+                           "--save", resumed_model.string(), "--threads", "1"},
+                      dir.path());
     ASSERT_EQ(result.exit_code, 0) << "after kill " << kill << ": " << result.err;
     ASSERT_EQ(test::read_file_text(resumed_model), expected)
         << "resuming from epoch " << loaded.state->epochs_completed << " after kill " << kill;
@@ -185,8 +187,8 @@ TEST(CrashSafety, AFullDiskGivesAClearErrorAndKeepsTheOldFile) {
   const Args data = make_data(dir.path());
   const fs::path model = dir / "disk" / "model.bpm";
   const fs::path checkpoint = dir / "disk" / "run.ckpt";
-  const Args run = Args{"train", "--layers", "16,40,4", "--epochs", "2", "--monitor", "none"} +
-                   data;
+  const Args run =
+      Args{"train", "--layers", "16,40,4", "--epochs", "2", "--monitor", "none"} + data;
   ASSERT_EQ(test::run_cli(BACKPROP_CLI,
                           run + Args{"--save", model.string(), "--checkpoint-every", "1",
                                      "--checkpoint", checkpoint.string()},
@@ -197,8 +199,9 @@ TEST(CrashSafety, AFullDiskGivesAClearErrorAndKeepsTheOldFile) {
   const std::string old_checkpoint = test::read_file_text(checkpoint);
   disk.fill();
 
-  for (const Args& output : {Args{"--save", model.string()},
-                             Args{"--checkpoint-every", "1", "--checkpoint", checkpoint.string()}}) {
+  for (const Args& output :
+       {Args{"--save", model.string()},
+        Args{"--checkpoint-every", "1", "--checkpoint", checkpoint.string()}}) {
     const test::CliResult result =
         test::run_cli(BACKPROP_CLI, run + Args{"--seed", "2"} + output, dir.path());
     EXPECT_EQ(result.exit_code, 1) << result.err;

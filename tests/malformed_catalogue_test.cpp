@@ -98,9 +98,10 @@ void edited_checkpoint(const fs::path& path, const std::function<void(ModelFile&
 // The four data flags, with the file of `which` (e.g. "--train-images") replaced.
 Args data(const std::string& which = "", const std::string& file = "") {
   Args args;
-  for (const auto& [flag, name] :
-       {std::pair{"--train-images", "train-images.idx"}, {"--train-labels", "train-labels.idx.gz"},
-        {"--test-images", "test-images.idx"}, {"--test-labels", "test-labels.idx.gz"}}) {
+  for (const auto& [flag, name] : {std::pair{"--train-images", "train-images.idx"},
+                                   {"--train-labels", "train-labels.idx.gz"},
+                                   {"--test-images", "test-images.idx"},
+                                   {"--test-labels", "test-labels.idx.gz"}}) {
     args.push_back(flag);
     args.push_back(flag == which ? file : shared(name).string());
   }
@@ -113,9 +114,9 @@ Args operator+(Args a, const Args& b) {
 }
 
 struct Case {
-  std::string name;   // also the case's folder
-  Args args;          // "$DIR" in an argument is the case's folder
-  std::string phrase; // must appear in the line on stderr
+  std::string name;    // also the case's folder
+  Args args;           // "$DIR" in an argument is the case's folder
+  std::string phrase;  // must appear in the line on stderr
   std::function<void(const fs::path& dir)> setup = nullptr;
 };
 
@@ -126,8 +127,10 @@ const std::string kNetwork = "16,12,4";
 // train with a small network and every kind of output: a model already at
 // --save, and metrics and checkpoints that must not appear.
 Args train(const Args& args) {
-  return Args{"train", "--epochs", "1", "--save", "$DIR/keep.bpm", "--metrics", "$DIR/new.csv",
-              "--checkpoint-every", "1", "--checkpoint", "$DIR/new.ckpt"} +
+  return Args{"train",        "--epochs",           "1",
+              "--save",       "$DIR/keep.bpm",      "--metrics",
+              "$DIR/new.csv", "--checkpoint-every", "1",
+              "--checkpoint", "$DIR/new.ckpt"} +
          args;
 }
 Args train_new(const Args& args) { return train(Args{"--layers", kNetwork} + args); }
@@ -174,14 +177,21 @@ std::vector<Case> data_cases() {
       {"labels_gzip_claim_gigabytes", train_new(data("--train-labels", "$DIR/bad")),
        "truncated: the header declares 4000000000 bytes",
        file(gzip(idx_header({4000000000U}) + std::string(100, '\1')))},
-      {"labels_two_dimensional", train_new(data("--train-labels", "$DIR/bad")),
-       "one-dimensional", file(idx_header({240, 1}) + std::string(240, '\1'))},
+      {"labels_two_dimensional", train_new(data("--train-labels", "$DIR/bad")), "one-dimensional",
+       file(idx_header({240, 1}) + std::string(240, '\1'))},
       {"labels_fewer_than_images", train_new(data("--train-labels", "$DIR/bad")),
        "holds 240 images but", file(idx_header({100}) + std::string(100, '\1'))},
       {"labels_beyond_outputs", train_new(data("--train-labels", "$DIR/bad")), "label 7",
        file(idx_header({240}) + std::string(240, '\7'))},
-      {"images_too_wide_for_network", train_new(data("--train-images", "$DIR/bad")),
-       "16 inputs", file(idx_header({240, 5, 5}) + std::string(240 * 25, '\1'))},
+      {"images_too_wide_for_network",
+       train_new(Args{"--train-images", "$DIR/bad", "--train-labels",
+                      shared("train-labels.idx.gz").string(), "--test-images", "$DIR/bad-test",
+                      "--test-labels", shared("test-labels.idx.gz").string()}),
+       "takes 16 inputs",
+       [](const fs::path& dir) {
+         write_bytes(dir / "bad", idx_header({240, 5, 5}) + std::string(240 * 25, '\1'));
+         write_bytes(dir / "bad-test", idx_header({40, 5, 5}) + std::string(40 * 25, '\1'));
+       }},
       {"test_images_other_size", train_new(data("--test-images", "$DIR/bad")), "bad",
        file(idx_header({40, 5, 5}) + std::string(40 * 25, '\1'))},
       {"predict_images_other_size",
@@ -226,8 +236,7 @@ std::vector<Case> model_cases() {
          put_u64(b, parm + 12 + 1, std::uint64_t{1} << 61);  // after the width byte
          return with_checksum(b);
        })},
-      {"model_unknown_activation", load, "unknown activation 'sigmoix'",
-       model([](std::string b) {
+      {"model_unknown_activation", load, "unknown activation 'sigmoix'", model([](std::string b) {
          b[b.find("sigmoid") + 6] = 'x';
          return with_checksum(b);
        })},
@@ -236,7 +245,7 @@ std::vector<Case> model_cases() {
          b.replace(b.find("sigmoid"), 7, "softmax");  // the same length
          return with_checksum(b);
        })},
-      {"model_nan_parameter", load, "NaN", model([](std::string b) {
+      {"model_nan_parameter", load, "is nan", model([](std::string b) {
          const std::size_t first = b.find("PARM") + 12 + 9;  // the first float32
          const float nan = std::numeric_limits<float>::quiet_NaN();
          std::memcpy(b.data() + first, &nan, 4);
@@ -296,19 +305,23 @@ std::vector<Case> json_cases() {
   return {
       {"json_cut_short", load, "bad.json", json(R"({"sizes": [16, 12, )")},
       {"json_weight_shapes", load, "bad.json",
-       json(R"({"sizes": [16, 12, 4], "weights": [[[1]]], "biases": [], "cost": "QuadraticCost"})")},
+       json(
+           R"({"sizes": [16, 12, 4], "weights": [[[1]]], "biases": [], "cost": "QuadraticCost"})")},
       {"json_weights_are_words", load, "the string \"one\"",
-       json(R"({"sizes": [1, 1], "weights": [[["one"]]], "biases": [[[0]]], "cost": "QuadraticCost"})")},
+       json(
+           R"({"sizes": [1, 1], "weights": [[["one"]]], "biases": [[[0]]], "cost": "QuadraticCost"})")},
       {"json_unknown_cost", load, "HingeCost",
        json(R"({"sizes": [1, 1], "weights": [[[1]]], "biases": [[[0]]], "cost": "HingeCost"})")},
       {"json_number_overflows", load, "bad.json",
-       json(R"({"sizes": [1, 1], "weights": [[[1e999]]], "biases": [[[0]]], "cost": "QuadraticCost"})")},
+       json(
+           R"({"sizes": [1, 1], "weights": [[[1e999]]], "biases": [[[0]]], "cost": "QuadraticCost"})")},
       {"json_biases_missing", load, "biases",
        json(R"({"sizes": [1, 1], "weights": [[[1]]], "cost": "QuadraticCost"})")},
       {"json_layer_of_size_zero", load, "bad.json",
        json(R"({"sizes": [1, 0], "weights": [[]], "biases": [[]], "cost": "QuadraticCost"})")},
       {"json_sizes_claim_billions", load, "bad.json",
-       json(R"({"sizes": [4000000000, 4000000000], "weights": [], "biases": [], "cost": "QuadraticCost"})")},
+       json(
+           R"({"sizes": [4000000000, 4000000000], "weights": [], "biases": [], "cost": "QuadraticCost"})")},
       {"json_nested_a_million_deep", load, "bad.json",
        json(R"({"sizes": )" + std::string(1000000, '[') + std::string(1000000, ']') + "}")},
       {"json_byte_order_mark_then_junk", load, "bad.json", json("\xEF\xBB\xBF{ sizes: 1 }")},
@@ -332,8 +345,8 @@ std::vector<Case> flag_cases() {
        "--dropout"},
       {"flag_threads_negative", train(Args{"--layers", kNetwork, "--threads", "-1"} + data()),
        "--threads"},
-      {"flag_monitor_unknown", train(Args{"--layers", kNetwork, "--monitor", "everything"} + data()),
-       "--monitor"},
+      {"flag_monitor_unknown",
+       train(Args{"--layers", kNetwork, "--monitor", "everything"} + data()), "--monitor"},
       {"flag_precision_half", train(Args{"--layers", kNetwork, "--precision", "half"} + data()),
        "--precision"},
       {"flag_dataset_unknown", train(Args{"--layers", kNetwork, "--dataset", "imagenet"}),
@@ -346,8 +359,8 @@ std::vector<Case> flag_cases() {
       {"flag_mini_batch_words", train(Args{"--layers", kNetwork, "--mini-batch", "ten"} + data()),
        "--mini-batch"},
       {"flag_predict_limit_negative",
-       Args{"predict", shared("model.bpm").string(), "--images",
-            shared("test-images.idx").string(), "--limit", "-1"},
+       Args{"predict", shared("model.bpm").string(), "--images", shared("test-images.idx").string(),
+            "--limit", "-1"},
        "--limit"},
       {"command_unknown", Args{"tran", "--layers", kNetwork}, "unknown command 'tran'"},
   };
@@ -396,13 +409,13 @@ class Catalogue : public ::testing::TestWithParam<Case> {
       write_idx(shared(std::string(name) + "-images.idx"), images);
       write_idx(shared(std::string(name) + "-labels.idx.gz"), labels, true);
     }
-    const test::CliResult made = test::run_cli(
-        BACKPROP_CLI,
-        Args{"train", "--layers", kNetwork, "--epochs", "2", "--optimizer", "momentum",
-             "--save", shared("model.bpm").string(), "--checkpoint-every", "1", "--checkpoint",
-             shared("checkpoint.bpm").string()} +
-            data(),
-        shared(""));
+    const test::CliResult made =
+        test::run_cli(BACKPROP_CLI,
+                      Args{"train", "--layers", kNetwork, "--epochs", "2", "--optimizer",
+                           "momentum", "--save", shared("model.bpm").string(), "--checkpoint-every",
+                           "1", "--checkpoint", shared("checkpoint.bpm").string()} +
+                          data(),
+                      shared(""));
     ASSERT_EQ(made.exit_code, 0) << made.err;
   }
   static void TearDownTestSuite() { fs::remove_all(root()); }

@@ -128,17 +128,19 @@ Matrix<double> numerical_delta(Cost cost, Activation activation, const Matrix<do
 }
 
 const std::pair<Cost, Activation> kPairs[] = {
-    {Cost::quadratic, Activation::sigmoid},     {Cost::quadratic, Activation::softmax},
-    {Cost::cross_entropy, Activation::sigmoid}, {Cost::cross_entropy, Activation::softmax},
+    {Cost::quadratic, Activation::sigmoid},      {Cost::quadratic, Activation::softmax},
+    {Cost::cross_entropy, Activation::sigmoid},  {Cost::cross_entropy, Activation::softmax},
     {Cost::log_likelihood, Activation::sigmoid}, {Cost::log_likelihood, Activation::softmax}};
 
 TEST(Numerics, OutputErrorsMatchFiniteDifferencesIncludingNearSaturation) {
-  Matrix<double> z(3, 3);
-  z.col(0) << 0.3, -1.2, 2.0;
-  z.col(1) << 12, -3, 1;  // softmax's a_0 = 0.99998: the dominant-output branch
-  z.col(2) << -2, 0.5, 0.4;
-  Matrix<double> y = Matrix<double>::Zero(3, 3);
+  Matrix<double> z(3, 4);
+  z.col(0) << 0.3, -1.2, 2.0;  // softmax's a_2 = 0.82
+  z.col(1) << 12, -3, 1;       // softmax's a_0 = 0.99998
+  z.col(2) << -2, 0.5, 0.4;    // softmax's a_1 = 0.504
+  z.col(3) << 0.1, 0.2, 0.0;   // no softmax output above 1/2
+  Matrix<double> y = Matrix<double>::Zero(3, 4);
   y(1, 0) = y(2, 1) = y(0, 2) = 1;
+  y.col(3) << 0.2, 0.5, 0.3;  // targets need not be one-hot
   for (const auto& [cost, activation] : kPairs) {
     Matrix<double> a;
     activate(activation, z, a);
@@ -166,8 +168,7 @@ TYPED_TEST(Numerics, OutputErrorsOfSaturatedOutputsAreFinite) {
     activate(activation, z, a);
     Matrix<T> delta;
     output_delta(cost, activation, z, a, y, delta);
-    EXPECT_TRUE(all_finite(delta)) << to_string(cost) << " with " << to_string(activation)
-                                   << ":\n"
+    EXPECT_TRUE(all_finite(delta)) << to_string(cost) << " with " << to_string(activation) << ":\n"
                                    << delta;
     EXPECT_TRUE(std::isfinite(cost_value(cost, activation, z, a, y)));
     // Whatever the pairing, the error is bounded by the largest |a - y| term: each

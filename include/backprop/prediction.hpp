@@ -14,6 +14,8 @@
 //   different threads may use different objects freely.
 #pragma once
 
+#include <type_traits>
+
 #include "backprop/matrix.hpp"
 #include "backprop/network.hpp"
 
@@ -21,8 +23,9 @@ namespace backprop {
 
 // A^L for the columns of x: Z^l = W^l A^{l-1} + b^l 1^T, A^l = sigma(Z^l),
 // layer by layer (eq. 25), in this thread alone and in buffers of its own.
-// Throws InputError if x does not have one row per network input.
+// Throws InputError if x does not have one row per network input. (T comes
+// from the network alone, so x may be any matrix expression of T.)
 template <typename T>
-Matrix<T> predict(const Network<T>& network, const ConstMatrixRef<T>& x);
+Matrix<T> predict(const Network<T>& network, const std::type_identity_t<ConstMatrixRef<T>>& x);
 
 }  // namespace backprop
