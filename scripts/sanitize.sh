@@ -29,7 +29,7 @@ common=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=None -DBACKPROP_BUILD_BE
 if [[ $which == all || $which == asan ]]; then
   echo "sanitize: AddressSanitizer + UndefinedBehaviorSanitizer, the whole suite"
   cmake -S . -B build-asan "${common[@]}" >/dev/null \
-    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+    -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
   cmake --build build-asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -39,7 +39,7 @@ fi
 if [[ $which == all || $which == tsan ]]; then
   echo "sanitize: ThreadSanitizer, the tests that use threads"
   cmake -S . -B build-tsan "${common[@]}" >/dev/null \
-    -DCMAKE_CXX_FLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
+    -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=thread"
   tests=(parallel_test training_test concurrency_test)
   cmake --build build-tsan -j "$jobs" --target "${tests[@]}"
   for test in "${tests[@]}"; do
