@@ -1,5 +1,6 @@
 #include "config_file.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -161,12 +162,27 @@ std::string read_text(const std::filesystem::path& path) {
 
 std::vector<ConfigEntry> read_json(const std::filesystem::path& path, const CLI::App& command) {
   nlohmann::json document;
+  // JSON allows a key twice (the last wins); a config file that does so is
+  // almost surely a mistake, so the parser is watched for it.
+  std::vector<std::string> keys;
+  std::string repeated;
+  const auto watch = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && repeated.empty()) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) repeated = key;
+      keys.push_back(key);
+    }
+    return true;
+  };
   try {
-    document = nlohmann::json::parse(read_text(path));
+    document = nlohmann::json::parse(read_text(path), watch);
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte is the 1-based offset of the first character that did not parse.
     throw InputError(path.string() + ": not valid JSON at byte " + std::to_string(e.byte) +
                      "; a config file is one object of \"flag\": value pairs");
+  }
+  if (!repeated.empty()) {
+    throw InputError(path.string() + ": key '" + repeated + "' is given twice; keep one");
   }
   if (!document.is_object()) {
     throw InputError(path.string() + ": a config file is one JSON object of \"flag\": value pairs");
