@@ -107,16 +107,13 @@ Settings to_settings(const TrainFlags& flags, const NetworkSpec& spec) {
   s["seed"] = std::to_string(flags.seed);
   s["precision"] = flags.precision;
   s["monitor"] = join(flags.monitor);
-  // Where the run read and wrote: with the above, every flag of `train`.
   s["no_shuffle"] = t.shuffle ? "false" : "true";
-  s["threads"] = std::to_string(flags.threads);
-  s["save"] = flags.save.string();
   s["load"] = flags.load.string();
-  s["metrics"] = flags.metrics.string();
-  s["checkpoint"] = flags.checkpoint.string();
-  s["checkpoint_every"] = std::to_string(flags.checkpoint_every);
-  s["resume"] = flags.resume.string();
   s["config"] = flags.config.string();
+  // With the data's, these are every flag of `train` that decides the
+  // weights. Not kept: where the output goes (--save, --metrics,
+  // --checkpoint, --checkpoint-every), --resume and --threads, which a
+  // resumed run may change without changing a bit of the result.
   flags.data.save_to(s);
   return s;
 }

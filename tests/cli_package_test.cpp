@@ -217,7 +217,11 @@ TEST_F(CliPackage, TheModelKeepsEveryFlagsResolvedValue) {
                              classes());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const auto settings = settings_of(path("all.bpm"));
-  // Every flag `train --help` lists, as its key (dashes become underscores).
+  // Every flag `train --help` lists, as its key (dashes become underscores),
+  // but those that only say where output goes or how many threads compute
+  // it: a resumed run may change them and still equal an uninterrupted one.
+  const std::set<std::string> not_kept{"help",     "save",   "metrics", "checkpoint",
+                                       "checkpoint-every", "resume", "threads"};
   const Result help = run("train --help");
   const std::regex flag(R"(^\s+(?:-\w, )?--([\w-]+))");
   std::istringstream lines(help.out);
@@ -225,13 +229,13 @@ TEST_F(CliPackage, TheModelKeepsEveryFlagsResolvedValue) {
   std::smatch match;
   int flags = 0;
   while (std::getline(lines, line)) {
-    if (!std::regex_search(line, match, flag) || match[1] == "help") continue;
+    if (!std::regex_search(line, match, flag) || not_kept.count(match[1])) continue;
     std::string key = match[1];
     std::replace(key.begin(), key.end(), '-', '_');
     EXPECT_TRUE(settings.count(key)) << "the model's settings lack --" << match[1];
     ++flags;
   }
-  EXPECT_GE(flags, 45);
+  EXPECT_GE(flags, 35);  // the help was parsed: train has some 40 such flags
   EXPECT_EQ(settings.at("layers"), "3,10,4");
   EXPECT_EQ(settings.at("activations"), "sigmoid,sigmoid");  // one name, resolved per layer
   EXPECT_EQ(settings.at("target"), "");
