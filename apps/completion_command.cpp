@@ -40,7 +40,8 @@ std::string bash_script(const CLI::App& app) {
         flags += " --" + long_name;
         if (option->get_items_expected_max() > 0) valued += " --" + long_name;
         const std::string allowed = choices(*option);
-        if (!allowed.empty()) values << "        --" << long_name << ") words=\"" << allowed << "\" ;;\n";
+        if (!allowed.empty())
+          values << "        --" << long_name << ") words=\"" << allowed << "\" ;;\n";
       }
     }
     cases << "    " << name << ")\n"

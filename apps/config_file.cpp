@@ -1,11 +1,11 @@
 #include "config_file.hpp"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "backprop/error.hpp"
 
@@ -77,7 +77,8 @@ bool fits(const Scalar& scalar, Expected::Kind kind) {
 
 Scalar from_json(const nlohmann::json& value) {
   if (value.is_boolean()) return {Scalar::boolean, value.get<bool>() ? "true" : "false"};
-  if (value.is_number_unsigned()) return {Scalar::integer, std::to_string(value.get<unsigned long long>())};
+  if (value.is_number_unsigned())
+    return {Scalar::integer, std::to_string(value.get<unsigned long long>())};
   if (value.is_number_integer()) {
     const long long number = value.get<long long>();
     return {Scalar::integer, std::to_string(number), number < 0};
@@ -88,11 +89,13 @@ Scalar from_json(const nlohmann::json& value) {
 }
 
 Scalar from_toml(const toml::node& node) {
-  if (const auto* value = node.as_boolean()) return {Scalar::boolean, value->get() ? "true" : "false"};
+  if (const auto* value = node.as_boolean())
+    return {Scalar::boolean, value->get() ? "true" : "false"};
   if (const auto* value = node.as_integer()) {
     return {Scalar::integer, std::to_string(value->get()), value->get() < 0};
   }
-  if (const auto* value = node.as_floating_point()) return {Scalar::floating, number_text(value->get())};
+  if (const auto* value = node.as_floating_point())
+    return {Scalar::floating, number_text(value->get())};
   if (const auto* value = node.as_string()) return {Scalar::text, value->get()};
   return {};
 }
@@ -207,8 +210,7 @@ std::vector<ConfigEntry> read_toml(const std::filesystem::path& path, const CLI:
   } catch (const toml::parse_error& e) {
     throw InputError(path.string() + ": not valid TOML at line " +
                      std::to_string(e.source().begin.line) + ", column " +
-                     std::to_string(e.source().begin.column) + ": " +
-                     std::string(e.description()));
+                     std::to_string(e.source().begin.column) + ": " + std::string(e.description()));
   }
   Reader reader(path, command);
   for (const auto& [key, node] : table) {

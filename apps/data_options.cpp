@@ -16,16 +16,16 @@ namespace {
 // The CSV route: a training and a test file, split as the IDX ones are.
 DataSplit load_csv(const DataFlags& flags) {
   if (flags.training_csv.empty() || flags.test_csv.empty()) {
-    throw InputError("give both --train-csv and --test-csv (the test set may be a part of your "
-                     "data kept apart)");
+    throw InputError(
+        "give both --train-csv and --test-csv (the test set may be a part of your "
+        "data kept apart)");
   }
   CsvOptions options = flags.csv;
   options.header = parse_csv_header(flags.csv_header);
   Dataset training = read_csv(flags.training_csv, options);
   Dataset test = read_csv(flags.test_csv, options);
   // As for MNIST, a sixth of the training file validates unless told otherwise.
-  const long validation =
-      flags.validation_size < 0 ? training.size() / 6 : flags.validation_size;
+  const long validation = flags.validation_size < 0 ? training.size() / 6 : flags.validation_size;
   return split_data(std::move(training), std::move(test), validation);
 }
 
@@ -36,8 +36,9 @@ DataSplit DataFlags::load() const {
                           !files.test_images.empty() + !files.test_labels.empty();
   if (!training_csv.empty() || !test_csv.empty()) {
     if (paths_given > 0) {
-      throw InputError("give either CSV files (--train-csv, --test-csv) or IDX files "
-                       "(--train-images, ...), not both");
+      throw InputError(
+          "give either CSV files (--train-csv, --test-csv) or IDX files "
+          "(--train-images, ...), not both");
     }
     return load_csv(*this);
   }

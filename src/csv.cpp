@@ -129,8 +129,8 @@ class Parser {
 
   // "data.csv line 4, column 2 (price)": where a field is, for messages.
   std::string where(const Row& row, std::size_t column) const {
-    std::string text = source_ + " line " + std::to_string(row.line) + ", column " +
-                       std::to_string(column + 1);
+    std::string text =
+        source_ + " line " + std::to_string(row.line) + ", column " + std::to_string(column + 1);
     if (column < names_.size()) text += " (" + names_[column] + ")";
     return text;
   }
@@ -162,7 +162,8 @@ class Parser {
       throw InputError(source_ + ": target column '" + target + "' is a name but line " +
                        std::to_string(first_line_) +
                        " is not a header (all its fields are numbers); give the column's "
-                       "number, 1 to " + columns);
+                       "number, 1 to " +
+                       columns);
     }
     std::string known;
     for (std::size_t c = 0; c < names_.size(); ++c) {
@@ -190,8 +191,8 @@ class Parser {
     double value = 0;
     const std::string_view field = row.fields[column];
     if (!parse_number(field, value)) {
-      throw InputError(where(row, column) + ": '" + std::string(field) +
-                       "' is not a number" + (field.empty() ? " (the field is empty)" : "") +
+      throw InputError(where(row, column) + ": '" + std::string(field) + "' is not a number" +
+                       (field.empty() ? " (the field is empty)" : "") +
                        "; every field but the header's must be a finite number");
     }
     return value;

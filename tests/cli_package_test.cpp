@@ -154,8 +154,7 @@ TEST_F(CliPackage, TomlConfigSetsFlagsAndTheCommandLineWins) {
   const Result result = run("train --config " + path("run.toml") + " --epochs 2 --save " +
                             path("toml.bpm") + classes());
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.out.find("eta 0.75, mini-batch 20, 2 epochs"), std::string::npos)
-      << result.out;
+  EXPECT_NE(result.out.find("eta 0.75, mini-batch 20, 2 epochs"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("| validation cost"), std::string::npos) << result.out;
 
   const auto settings = settings_of(path("toml.bpm"));
@@ -194,8 +193,7 @@ TEST_F(CliPackage, ConfigErrorsNameTheFileTheKeyAndTheType) {
     expect_rejected("train --config " + path(name) + classes(), all);
   };
   rejected("unknown.toml", "eta = 1\netta = 2\n", {"unknown key 'etta'"});
-  rejected("unknown.json", R"({"epochs": 1, "learning_rate": 2})",
-           {"unknown key 'learning_rate'"});
+  rejected("unknown.json", R"({"epochs": 1, "learning_rate": 2})", {"unknown key 'learning_rate'"});
   rejected("type.json", R"({"eta": "fast"})", {"key 'eta' should be a number"});
   rejected("type.toml", "epochs = 2.5\n", {"key 'epochs' should be an integer"});
   rejected("list.toml", "layers = [3, \"ten\", 4]\n",
@@ -213,15 +211,15 @@ TEST_F(CliPackage, ConfigErrorsNameTheFileTheKeyAndTheType) {
 }
 
 TEST_F(CliPackage, TheModelKeepsEveryFlagsResolvedValue) {
-  const Result trained = run("train" + kClassifier + " --epochs 1 --save " + path("all.bpm") +
-                             classes());
+  const Result trained =
+      run("train" + kClassifier + " --epochs 1 --save " + path("all.bpm") + classes());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const auto settings = settings_of(path("all.bpm"));
   // Every flag `train --help` lists, as its key (dashes become underscores),
   // but those that only say where output goes or how many threads compute
   // it: a resumed run may change them and still equal an uninterrupted one.
-  const std::set<std::string> not_kept{"help",     "save",   "metrics", "checkpoint",
-                                       "checkpoint-every", "resume", "threads"};
+  const std::set<std::string> not_kept{
+      "help", "save", "metrics", "checkpoint", "checkpoint-every", "resume", "threads"};
   const Result help = run("train --help");
   const std::regex flag(R"(^\s+(?:-\w, )?--([\w-]+))");
   std::istringstream lines(help.out);
@@ -243,8 +241,8 @@ TEST_F(CliPackage, TheModelKeepsEveryFlagsResolvedValue) {
 }
 
 TEST_F(CliPackage, TrainsAndEvaluatesAClassifierOnCsv) {
-  const Result trained = run("train" + kClassifier + " --eta 1 --epochs 10 --save " +
-                             path("classes.bpm") + classes());
+  const Result trained =
+      run("train" + kClassifier + " --eta 1 --epochs 10 --save " + path("classes.bpm") + classes());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const std::regex last(R"(Epoch 9: (\d+) / 100 )");
   std::smatch match;
@@ -260,9 +258,10 @@ TEST_F(CliPackage, TrainsAndEvaluatesAClassifierOnCsv) {
 }
 
 TEST_F(CliPackage, TrainsAndEvaluatesARegressionOnCsv) {
-  const Result trained = run("train --layers 3,8,1 --activations tanh,identity --init scaled "
-                             "--eta 0.05 --epochs 20 --save " +
-                             path("values.bpm") + values());
+  const Result trained =
+      run("train --layers 3,8,1 --activations tanh,identity --init scaled "
+          "--eta 0.05 --epochs 20 --save " +
+          path("values.bpm") + values());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const std::regex last(R"(Epoch 19: RMSE ([0-9.e-]+) )");
   std::smatch match;
@@ -321,9 +320,9 @@ TEST_F(CliPackage, VersionIsTheProjects) {
   const Result result = run("--version");
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_EQ(result.out, std::string("backprop ") + BACKPROP_VERSION + "\n");
-  EXPECT_EQ(std::string(BACKPROP_VERSION),
-            std::to_string(BACKPROP_VERSION_MAJOR) + "." + std::to_string(BACKPROP_VERSION_MINOR) +
-                "." + std::to_string(BACKPROP_VERSION_PATCH));
+  EXPECT_EQ(std::string(BACKPROP_VERSION), std::to_string(BACKPROP_VERSION_MAJOR) + "." +
+                                               std::to_string(BACKPROP_VERSION_MINOR) + "." +
+                                               std::to_string(BACKPROP_VERSION_PATCH));
 }
 
 }  // namespace

@@ -84,9 +84,8 @@ TEST(Csv, ClassesBecomeOneHotTargets) {
 }
 
 TEST(Csv, RegressionKeepsTheTargetValues) {
-  const Dataset data =
-      parse_csv("price,rooms,area\n2.5,3,70\n-1.5,1,20\n", "data.csv",
-                {.target = "price", .regression = true});
+  const Dataset data = parse_csv("price,rooms,area\n2.5,3,70\n-1.5,1,20\n", "data.csv",
+                                 {.target = "price", .regression = true});
   ASSERT_TRUE(data.regression());
   EXPECT_EQ(data.size(), 2);
   EXPECT_TRUE(data.labels.empty());
@@ -139,7 +138,8 @@ TEST(Csv, AMissingTargetColumnIsNamed) {
 
 TEST(Csv, EmptyDataAreRejected) {
   EXPECT_EQ(error_of(""), "data.csv: no rows; a CSV data set needs examples");
-  EXPECT_EQ(error_of("a,b\n\n"), "data.csv: a header but no examples; add rows of numbers below it");
+  EXPECT_EQ(error_of("a,b\n\n"),
+            "data.csv: a header but no examples; add rows of numbers below it");
   EXPECT_NE(error_of("1\n2\n").find("only one column"), std::string::npos);
 }
 
