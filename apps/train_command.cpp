@@ -21,6 +21,7 @@
 #include "backprop/parallel.hpp"
 #include "backprop/training.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "data_options.hpp"
 #include "model_io.hpp"
 #include "options.hpp"
@@ -49,6 +50,7 @@ struct TrainFlags {
   std::filesystem::path checkpoint = "checkpoint.bpm";
   int checkpoint_every = 0;
   std::filesystem::path resume;
+  std::filesystem::path config;
 
   // Turns the names into the library's options (throws InputError).
   void resolve(int layer_count) {
@@ -106,6 +108,13 @@ Settings to_settings(const TrainFlags& flags, const NetworkSpec& spec) {
   s["seed"] = std::to_string(flags.seed);
   s["precision"] = flags.precision;
   s["monitor"] = join(flags.monitor);
+  s["no_shuffle"] = t.shuffle ? "false" : "true";
+  s["load"] = flags.load.string();
+  s["config"] = flags.config.string();
+  // With the data's, these are every flag of `train` that decides the
+  // weights. Not kept: where the output goes (--save, --metrics,
+  // --checkpoint, --checkpoint-every), --resume and --threads, which a
+  // resumed run may change without changing a bit of the result.
   flags.data.save_to(s);
   return s;
 }
@@ -159,7 +168,9 @@ void print_epoch(const EpochReport& report) {
   line << "Epoch " << report.epoch;
   // The book's line: correct / total on the evaluation data.
   const auto& headline = report.test ? report.test : report.validation;
-  if (headline) {
+  if (headline && headline->regression) {
+    line << ": RMSE " << std::setprecision(5) << headline->rmse;
+  } else if (headline) {
     line << ": " << headline->correct << " / " << headline->total;
   } else {
     line << " complete";
@@ -168,8 +179,13 @@ void print_epoch(const EpochReport& report) {
   const auto part = [&](const char* name, const std::optional<Evaluation>& evaluation) {
     if (!evaluation) return;
     line << std::defaultfloat << std::setprecision(5) << " | " << name << " cost "
-         << evaluation->cost << ", accuracy " << std::fixed << std::setprecision(2)
-         << 100 * evaluation->accuracy() << '%';
+         << evaluation->cost;
+    if (evaluation->regression) {
+      line << ", RMSE " << evaluation->rmse;
+    } else {
+      line << ", accuracy " << std::fixed << std::setprecision(2) << 100 * evaluation->accuracy()
+           << '%';
+    }
   };
   part("training", report.training);
   if (report.test) part("validation", report.validation);
@@ -244,7 +260,11 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   }
   if (!monitor.test || reason == StopReason::early_stopping) {
     const Evaluation test = evaluate(network, data.test);
-    std::cout << "Test: " << test.correct << " / " << test.total << std::endl;
+    if (test.regression) {
+      std::cout << "Test: RMSE " << test.rmse << std::endl;
+    } else {
+      std::cout << "Test: " << test.correct << " / " << test.total << std::endl;
+    }
   }
   if (!flags.save.empty()) {
     save_model(flags.save, false);
@@ -351,6 +371,9 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--checkpoint", flags->checkpoint, "Where checkpoints are written")
       ->capture_default_str();
+  command->add_option("--config", flags->config,
+                      "Read flags from this file, JSON (.json) or TOML (.toml): keys are the "
+                      "flags without dashes (eta = 0.5); flags given here win over the file");
   CLI::Option* resume = command->add_option(
       "--resume", flags->resume,
       "Continue the run saved in this checkpoint, with its settings; the final weights equal "
@@ -358,6 +381,9 @@ void add_train_command(CLI::App& app) {
 
   command->callback([flags, command, resume] {
     std::optional<ModelFile> start;
+    if (!flags->config.empty() && flags->resume.empty()) {
+      apply_config(flags->config, read_config(flags->config, *command), *command);
+    }
     if (!flags->resume.empty()) {
       // Only where the output goes, and how long, may change on resume.
       for (const CLI::Option* option : command->get_options()) {

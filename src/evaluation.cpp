@@ -1,6 +1,7 @@
 #include "backprop/evaluation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -13,6 +14,8 @@ Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk) {
   const int outputs = network.spec().outputs();
   Evaluation result;
   result.total = data.size();
+  result.regression = data.regression();
+  double squared_error = 0;
   std::vector<int> indices(static_cast<std::size_t>(std::min(chunk, data.size())));
   Matrix<T> x;
   Matrix<T> y;
@@ -25,6 +28,10 @@ Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk) {
     const double chunk_cost = network.cost(x, y);
     cost_sum += chunk_cost * static_cast<double>(count);
     const Matrix<T>& a = network.layer(network.layer_count() - 1).a();
+    if (result.regression) {
+      squared_error += static_cast<double>((a - y).squaredNorm());
+      continue;
+    }
     for (long i = 0; i < count; ++i) {
       Eigen::Index predicted = 0;
       a.col(i).maxCoeff(&predicted);
@@ -32,6 +39,9 @@ Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk) {
     }
   }
   result.cost = data.size() == 0 ? 0.0 : cost_sum / static_cast<double>(data.size());
+  if (result.regression && data.size() > 0) {
+    result.rmse = std::sqrt(squared_error / static_cast<double>(data.size() * outputs));
+  }
   return result;
 }
 

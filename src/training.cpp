@@ -92,8 +92,9 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
     report.test = measure(monitor.test);
     ++epochs_completed_;
 
+    // Accuracy, or -RMSE on regression data: higher is better either way.
     std::optional<double> accuracy;
-    if (report.validation) accuracy = report.validation->accuracy();
+    if (report.validation) accuracy = report.validation->score();
     const bool schedule_done = schedule_.after_epoch(
         epoch, options_.schedule.needs_validation() ? accuracy : std::nullopt);
     bool stop_early = false;

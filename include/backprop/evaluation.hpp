@@ -12,8 +12,16 @@ struct Evaluation {
   long correct = 0;  // examples whose largest output is the label
   long total = 0;
   double cost = 0;  // mean cost over the examples
+  // Regression data (real-valued targets) have no classes to get right:
+  // there `correct` stays 0 and the measure is the root mean squared error
+  // sqrt(sum_x ||a(x) - y(x)||^2 / (n * outputs)), in the targets' units.
+  bool regression = false;
+  double rmse = 0;
 
   double accuracy() const { return total == 0 ? 0.0 : static_cast<double>(correct) / total; }
+  // What early stopping and the plateau schedule try to raise: accuracy,
+  // or -RMSE for regression.
+  double score() const { return regression ? -rmse : accuracy(); }
 };
 
 // Feeds the data set forward in chunks of `chunk` examples.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -99,7 +100,7 @@ class Trainer {
   Schedule schedule_;
   std::vector<int> order_;
   int epochs_completed_ = 0;
-  double best_accuracy_ = -1;  // early stopping
+  double best_accuracy_ = std::numeric_limits<double>::lowest();  // early stopping
   int epochs_without_improvement_ = 0;
   Vector<T> best_parameters_;
   Vector<T> last_good_parameters_;
