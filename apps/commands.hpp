@@ -15,5 +15,6 @@ void add_fetch_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_report_command(CLI::App& app);
 
 }  // namespace backprop::cli
