@@ -110,8 +110,8 @@ std::vector<float> mnist_digit(const GrayImage& image, const std::string& source
   if (stbir_resize_float_generic(corner, box_width, box_height, w * static_cast<int>(sizeof(float)),
                                  fitted.data(), fit_width, fit_height,
                                  fit_width * static_cast<int>(sizeof(float)), 1,
-                                 STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_ZERO,
-                                 STBIR_FILTER_DEFAULT, STBIR_COLORSPACE_LINEAR, nullptr) == 0) {
+                                 STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_ZERO, STBIR_FILTER_DEFAULT,
+                                 STBIR_COLORSPACE_LINEAR, nullptr) == 0) {
     throw Error("resizing " + source + " failed (out of memory?)");
   }
   // Cubic filters overshoot a little at sharp edges.

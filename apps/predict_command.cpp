@@ -52,8 +52,8 @@ void run(const PredictFlags& flags, Network<T>& network) {
     Matrix<float> batch;
     std::string extension = path.extension().string();
     std::ranges::transform(extension, extension.begin(), [](char c) { return std::tolower(c); });
-    const bool picture = is_image_file(path) || extension == ".png" || extension == ".jpg" ||
-                         extension == ".jpeg";
+    const bool picture =
+        is_image_file(path) || extension == ".png" || extension == ".jpg" || extension == ".jpeg";
     pictures.push_back(picture);
     if (picture) {
       if (inputs != kMnistSide * kMnistSide) {
@@ -79,9 +79,8 @@ void run(const PredictFlags& flags, Network<T>& network) {
   for (std::size_t f = 0; f < batches.size(); ++f) {
     const std::filesystem::path& path = flags.images[f];
     // A picture is named by its file, an IDX file's images by their index.
-    print_predictions(network, batches[f], [&](long i) {
-      return pictures[f] ? path.string() : std::to_string(i);
-    });
+    print_predictions(network, batches[f],
+                      [&](long i) { return pictures[f] ? path.string() : std::to_string(i); });
   }
 }
 

@@ -31,8 +31,8 @@ std::string clock_text(double seconds) {
   const long total = std::lround(std::max(0.0, seconds));
   std::ostringstream text;
   if (total >= 3600) text << total / 3600 << ':' << std::setw(2) << std::setfill('0');
-  text << (total / 60) % (total >= 3600 ? 60 : 1L << 40) << ':' << std::setw(2)
-       << std::setfill('0') << total % 60;
+  text << (total / 60) % (total >= 3600 ? 60 : 1L << 40) << ':' << std::setw(2) << std::setfill('0')
+       << total % 60;
   return text.str();
 }
 
@@ -115,7 +115,8 @@ void Progress::draw(const BatchReport& batch) {
       static_cast<double>(batch.examples_done) / static_cast<double>(batch.examples_total);
   const int filled = static_cast<int>(fraction * kBarWidth);
   std::ostringstream line;
-  line << "\r\033[K" << "Epoch " << batch.epoch << '/' << epochs_ << " [";
+  line << "\r\033[K"
+       << "Epoch " << batch.epoch << '/' << epochs_ << " [";
   for (int i = 0; i < kBarWidth; ++i) line << (i < filled ? '=' : i == filled ? '>' : ' ');
   line << "] " << batch.examples_done << '/' << batch.examples_total;
   if (rate > 0) {

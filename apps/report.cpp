@@ -116,8 +116,9 @@ MetricsRow metrics_row(const EpochReport& report, const std::string& run) {
   return row;
 }
 
-void check_same_run(const std::vector<MetricsRow>& metrics, const std::filesystem::path& metrics_path,
-                    const Settings& settings, const std::filesystem::path& model_path) {
+void check_same_run(const std::vector<MetricsRow>& metrics,
+                    const std::filesystem::path& metrics_path, const Settings& settings,
+                    const std::filesystem::path& model_path) {
   const auto found = settings.find("run");
   if (found == settings.end() || found->second.empty()) {
     throw InputError("the model " + model_path.string() +
@@ -130,9 +131,9 @@ void check_same_run(const std::vector<MetricsRow>& metrics, const std::filesyste
   for (const MetricsRow& row : metrics) {
     if (row.run != found->second) {
       throw InputError("the metrics file " + metrics_path.string() + " is from run " +
-                       (row.run.empty() ? std::string("(none named)") : row.run) +
-                       " (epoch " + std::to_string(row.epoch) + ") but the model " +
-                       model_path.string() + " is from run " + found->second +
+                       (row.run.empty() ? std::string("(none named)") : row.run) + " (epoch " +
+                       std::to_string(row.epoch) + ") but the model " + model_path.string() +
+                       " is from run " + found->second +
                        ": give the --metrics file written by the same `backprop train`");
     }
   }
@@ -150,9 +151,8 @@ void write_report(const std::filesystem::path& path, Network<T>& network, const 
 
   data["epochs"] = nlohmann::json::array();
   for (const MetricsRow& row : metrics) {
-    nlohmann::json epoch{{"epoch", row.epoch},
-                         {"seconds", row.seconds},
-                         {"learning_rate", row.learning_rate}};
+    nlohmann::json epoch{
+        {"epoch", row.epoch}, {"seconds", row.seconds}, {"learning_rate", row.learning_rate}};
     for (int set = 0; set < 3; ++set) {
       epoch["cost"][kSets[set]] = optional_number(row.cost[set]);
       epoch["accuracy"][kSets[set]] = optional_number(row.accuracy[set]);

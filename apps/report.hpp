@@ -23,8 +23,9 @@ MetricsRow metrics_row(const EpochReport& report, const std::string& run);
 // Throws InputError unless every row of the metrics file was written by the
 // run that made the model (the "run" setting): a report must not pair one
 // run's curves with another's weights.
-void check_same_run(const std::vector<MetricsRow>& metrics, const std::filesystem::path& metrics_path,
-                    const Settings& settings, const std::filesystem::path& model_path);
+void check_same_run(const std::vector<MetricsRow>& metrics,
+                    const std::filesystem::path& metrics_path, const Settings& settings,
+                    const std::filesystem::path& model_path);
 
 // Writes the report atomically. `test` gives the confusion matrix and the
 // misclassified images; `settings` are shown as they are.

@@ -209,10 +209,10 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
 
   const TrainingOptions& options = flags.training;
   progress.info() << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
-            << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
-            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision << ", "
-            << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
-            << data.training.size() << " examples";
+                  << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
+                  << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision
+                  << ", " << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
+                  << data.training.size() << " examples";
   if (resuming) progress.info() << " from epoch " << trainer.epochs_completed();
   progress.info() << std::endl;
 
@@ -246,10 +246,11 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   }
   if (reason == StopReason::early_stopping) {
     progress.info() << "Stopped early: no better validation accuracy for "
-              << options.early_stopping_patience << " epochs; kept the best weights" << std::endl;
+                    << options.early_stopping_patience << " epochs; kept the best weights"
+                    << std::endl;
   } else if (reason == StopReason::schedule) {
-    progress.info() << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate() << ")"
-              << std::endl;
+    progress.info() << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate()
+                    << ")" << std::endl;
   }
   if (!monitor.test || reason == StopReason::early_stopping) {
     const Evaluation test = evaluate(network, data.test);

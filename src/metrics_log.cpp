@@ -185,8 +185,7 @@ void MetricsLog::write(const EpochReport& report) {
 std::vector<MetricsRow> read_metrics(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) {
-    throw InputError("cannot read the metrics file " + path.string() + ": " +
-                     std::strerror(errno));
+    throw InputError("cannot read the metrics file " + path.string() + ": " + std::strerror(errno));
   }
   return path.extension() == ".csv" ? read_csv(in, path.string())
                                     : read_json_lines(in, path.string());

@@ -100,9 +100,9 @@ TEST(DigitImage, FitsTheBoxInto20x20KeepingItsAspectAndCentresTheMass) {
     }
   }
   const Moments m = moments(mnist_digit(picture, "ellipse"));
-  EXPECT_NEAR(m.right - m.left + 1, 20, 1);   // the long side fills the 20-pixel box
-  EXPECT_NEAR(m.bottom - m.top + 1, 10, 1);   // the short side keeps the 2:1 ratio
-  EXPECT_NEAR(m.x, 14, 0.5);  // whole-pixel shifts put the mass within half a pixel
+  EXPECT_NEAR(m.right - m.left + 1, 20, 1);  // the long side fills the 20-pixel box
+  EXPECT_NEAR(m.bottom - m.top + 1, 10, 1);  // the short side keeps the 2:1 ratio
+  EXPECT_NEAR(m.x, 14, 0.5);                 // whole-pixel shifts put the mass within half a pixel
   EXPECT_NEAR(m.y, 14, 0.5);
   // The filled inside is full ink, as MNIST's strokes are.
   EXPECT_NEAR(m.mass, std::numbers::pi * 10 * 5, 0.1 * std::numbers::pi * 10 * 5);
@@ -180,11 +180,11 @@ class PredictPictures : public ::testing::Test {
     dir_ = new TempDir;
     write_shapes(*dir_ / "train", 600, 1);
     write_shapes(*dir_ / "test", 40, 2);
-    const CliResult trained =
-        run_cli("train --layers 784,20,4 --cost cross-entropy --init scaled --eta 0.5 --epochs 6 "
-                "--validation-size 100 --save " +
-                    (*dir_ / "shapes.bpm").string() + shapes_data_flags(dir_->path()),
-                dir_->path());
+    const CliResult trained = run_cli(
+        "train --layers 784,20,4 --cost cross-entropy --init scaled --eta 0.5 --epochs 6 "
+        "--validation-size 100 --save " +
+            (*dir_ / "shapes.bpm").string() + shapes_data_flags(dir_->path()),
+        dir_->path());
     ASSERT_EQ(trained.exit_code, 0) << trained.err;
   }
   static void TearDownTestSuite() { delete dir_; }
@@ -216,6 +216,11 @@ TEST_F(PredictPictures, AnEnlargedInvertedTestImageGetsTheOriginalsClass) {
   ASSERT_EQ(original.exit_code, 0) << original.err;
   const std::map<std::string, int> expected = classes(original.out);
   ASSERT_EQ(expected.size(), 40u);
+  // The network has learnt the shapes, so agreeing with it means something.
+  const IdxArray labels = read_idx(*dir_ / "test-labels.idx");
+  int correct = 0;
+  for (int i = 0; i < 40; ++i) correct += expected.at(std::to_string(i)) == labels.data[i];
+  ASSERT_GE(correct, 36) << original.out;
 
   // Each test image, 3.6 times larger, dark on light, with a margin: as
   // gray PNG, as colour PNG and as JPEG in turn.
@@ -228,7 +233,8 @@ TEST_F(PredictPictures, AnEnlargedInvertedTestImageGetsTheOriginalsClass) {
     const int channels = i % 3 == 0 ? 1 : 3;
     std::vector<unsigned char> bytes;
     for (float v : large.pixels) {
-      for (int c = 0; c < channels; ++c) bytes.push_back(static_cast<unsigned char>(std::lround(255 * v)));
+      for (int c = 0; c < channels; ++c)
+        bytes.push_back(static_cast<unsigned char>(std::lround(255 * v)));
     }
     const bool jpeg = i % 3 == 2;
     const fs::path file = *dir_ / ("digit" + std::to_string(i) + (jpeg ? ".jpg" : ".png"));
@@ -244,7 +250,8 @@ TEST_F(PredictPictures, AnEnlargedInvertedTestImageGetsTheOriginalsClass) {
   const std::map<std::string, int> found = classes(pictures.out);
   ASSERT_EQ(found.size(), 40u) << pictures.out;
   for (int i = 0; i < 40; ++i) {
-    const std::string name = (*dir_ / ("digit" + std::to_string(i) + (i % 3 == 2 ? ".jpg" : ".png"))).string();
+    const std::string name =
+        (*dir_ / ("digit" + std::to_string(i) + (i % 3 == 2 ? ".jpg" : ".png"))).string();
     EXPECT_EQ(found.at(name), expected.at(std::to_string(i))) << name;
   }
 }

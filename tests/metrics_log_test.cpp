@@ -86,8 +86,10 @@ TEST(MetricsLog, MalformedFilesNameTheLine) {
   refused("a.jsonl", "{\"epoch\": 0}\nnot json\n", "a.jsonl line 2 is not a JSON object");
   refused("b.jsonl", "{\"seconds\": 1}\n", "b.jsonl line 1 lacks the number 'epoch'");
   refused("c.jsonl", "{\"epoch\": 0, \"test_cost\": \"low\"}\n", "'test_cost' is not a number");
-  refused("d.csv", "epoch,seconds,learning_rate\n0,1\n", "d.csv line 2: 2 fields, the header has 3");
-  refused("e.csv", "epoch,seconds,learning_rate\n0,fast,1\n", "e.csv line 2: 'fast' is not a number");
+  refused("d.csv", "epoch,seconds,learning_rate\n0,1\n",
+          "d.csv line 2: 2 fields, the header has 3");
+  refused("e.csv", "epoch,seconds,learning_rate\n0,fast,1\n",
+          "e.csv line 2: 'fast' is not a number");
   refused("f.csv", "when,what\n", "lacks the column 'epoch'");
   EXPECT_THROW(read_metrics(dir / "missing.csv"), InputError);
 }

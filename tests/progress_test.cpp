@@ -92,8 +92,8 @@ TEST_F(Progress, LiveBarOnATerminal) {
                               " train --layers 784,10,4 --epochs 3 --eta 1 --validation-size 60" +
                               shapes_data_flags(dir_->path());
   const std::filesystem::path typescript = *dir_ / "terminal.txt";
-  const std::string shell = "script -qfec '" + command + "' " + typescript.string() +
-                            " >/dev/null 2>&1 </dev/null";
+  const std::string shell =
+      "script -qfec '" + command + "' " + typescript.string() + " >/dev/null 2>&1 </dev/null";
   ASSERT_EQ(std::system(shell.c_str()), 0);
   const std::string screen = read_text(typescript);
   // The bar redraws in place and shows progress, speed, time left and cost.

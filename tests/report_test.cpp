@@ -52,12 +52,12 @@ class Report : public ::testing::Test {
       data_flags_ = shapes_data_flags(dir_) + " --validation-size 100";
       layers_ = "784,12,4";
     }
-    const CliResult first = run_cli(
-        "train --layers " + layers_ + " --epochs 4 --eta 1 --monitor training,validation,test" +
-            " --metrics " + (dir_ / "run.jsonl").string() + " --save " +
-            (dir_ / "model.bpm").string() + " --report " + (dir_ / "report.html").string() +
-            data_flags_,
-        dir_);
+    const CliResult first =
+        run_cli("train --layers " + layers_ +
+                    " --epochs 4 --eta 1 --monitor training,validation,test" + " --metrics " +
+                    (dir_ / "run.jsonl").string() + " --save " + (dir_ / "model.bpm").string() +
+                    " --report " + (dir_ / "report.html").string() + data_flags_,
+                dir_);
     ASSERT_EQ(first.exit_code, 0) << first.err;
     const CliResult other = run_cli("train --layers " + layers_ + " --epochs 1 --metrics " +
                                         (dir_ / "other.csv").string() + data_flags_,
@@ -118,10 +118,10 @@ TEST_F(Report, HoldsTheRunsCurvesConfusionMatrixAndPictures) {
 
 TEST_F(Report, CommandMakesTheSameReportFromTheMetricsFileAndModel) {
   const fs::path page = dir_ / "from-command.html";
-  const CliResult result = run_cli("report " + (dir_ / "model.bpm").string() + " --metrics " +
-                                       (dir_ / "run.jsonl").string() + " -o " + page.string() +
-                                       data_flags_,
-                                   dir_);
+  const CliResult result =
+      run_cli("report " + (dir_ / "model.bpm").string() + " --metrics " +
+                  (dir_ / "run.jsonl").string() + " -o " + page.string() + data_flags_,
+              dir_);
   ASSERT_EQ(result.exit_code, 0) << result.err;
   nlohmann::json made = report_data(read_text(page));
   nlohmann::json trained = report_data(read_text(dir_ / "report.html"));
@@ -178,10 +178,10 @@ TEST_F(Report, RendersInHeadlessChromium) {
   const std::string url = "file://" + fs::absolute(kept / "report.html").string();
   const fs::path dom = kept / "report-dom.html";
   const fs::path log = kept / "chromium.log";
-  ASSERT_EQ(std::system((browser + " --dump-dom " + url + " >" + dom.string() + " 2>" +
-                         log.string())
-                            .c_str()),
-            0)
+  ASSERT_EQ(
+      std::system(
+          (browser + " --dump-dom " + url + " >" + dom.string() + " 2>" + log.string()).c_str()),
+      0)
       << read_text(log);
 
   // The page checks itself: every picture decoded, both charts drawn, no
@@ -195,18 +195,19 @@ TEST_F(Report, RendersInHeadlessChromium) {
   EXPECT_NE(attributes.find("data-status=\"ok\""), std::string::npos) << status[2];
   EXPECT_NE(attributes.find("data-charts=\"2\""), std::string::npos) << attributes;
   const nlohmann::json data = report_data(read_text(kept / "report.html"));
-  const std::size_t images = data["weights"]["images"].size() + data["misclassified"]["shown"].size();
+  const std::size_t images =
+      data["weights"]["images"].size() + data["misclassified"]["shown"].size();
   EXPECT_NE(attributes.find("data-images=\"" + std::to_string(images) + "\""), std::string::npos)
       << attributes;
   // The script built the tables: a confusion matrix row per class.
   const std::regex class_row("<tr><th>[0-9]+</th>");
-  const std::ptrdiff_t rows =
-      std::distance(std::sregex_iterator(page.begin(), page.end(), class_row), std::sregex_iterator());
+  const std::ptrdiff_t rows = std::distance(
+      std::sregex_iterator(page.begin(), page.end(), class_row), std::sregex_iterator());
   EXPECT_EQ(rows, static_cast<std::ptrdiff_t>(data["confusion"].size()));
 
   // And a picture of it: a PNG of the window, not blank.
   const fs::path screenshot = kept / "report-screenshot.png";
-  ASSERT_EQ(std::system((browser + " --window-size=1200,2400 --screenshot=" + screenshot.string() +
+  ASSERT_EQ(std::system((browser + " --window-size=1200,1900 --screenshot=" + screenshot.string() +
                          " " + url + " >>" + log.string() + " 2>&1")
                             .c_str()),
             0)
@@ -218,7 +219,7 @@ TEST_F(Report, RendersInHeadlessChromium) {
       stbi_load(screenshot.c_str(), &width, &height, &channels, 3), stbi_image_free);
   ASSERT_TRUE(pixels) << "the screenshot is not a PNG: " << stbi_failure_reason();
   EXPECT_EQ(width, 1200);
-  EXPECT_EQ(height, 2400);
+  EXPECT_EQ(height, 1900);
   long inked = 0;
   for (long i = 0; i < static_cast<long>(width) * height; ++i) {
     const unsigned char* p = pixels.get() + 3 * i;

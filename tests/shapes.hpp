@@ -39,13 +39,18 @@ inline std::vector<std::uint8_t> draw_shape(int shape, Rng& rng) {
       const double y = row + 0.5;
       double distance = 0;
       switch (shape) {
-        case 0: distance = std::abs(std::hypot(x - cx, y - cy) - (half - width / 2)); break;
-        case 1: distance = segment_distance(x, y, cx, cy - half, cx, cy + half); break;
-        case 2: distance = segment_distance(x, y, cx - half, cy, cx + half, cy); break;
+        case 0:
+          distance = std::abs(std::hypot(x - cx, y - cy) - (half - width / 2));
+          break;
+        case 1:
+          distance = segment_distance(x, y, cx, cy - half, cx, cy + half);
+          break;
+        case 2:
+          distance = segment_distance(x, y, cx - half, cy, cx + half, cy);
+          break;
         default:
-          distance = std::min(
-              segment_distance(x, y, cx - half, cy - half, cx + half, cy + half),
-              segment_distance(x, y, cx - half, cy + half, cx + half, cy - half));
+          distance = std::min(segment_distance(x, y, cx - half, cy - half, cx + half, cy + half),
+                              segment_distance(x, y, cx - half, cy + half, cx + half, cy - half));
       }
       // Coverage of the pixel by a stroke of this width, linearly anti-aliased.
       const double ink = std::clamp(width / 2 - distance + 0.5, 0.0, 1.0);

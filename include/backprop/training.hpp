@@ -61,10 +61,10 @@ using EpochCallback = std::function<void(const EpochReport&)>;
 
 // Progress inside an epoch, after each mini-batch: what a progress bar shows.
 struct BatchReport {
-  int epoch = 0;              // 0-based
-  long examples_done = 0;     // examples of this epoch trained on so far
-  long examples_total = 0;    // n, the training set's size
-  double cost_sum = 0;        // sum over those examples of C_x (without the penalty)
+  int epoch = 0;            // 0-based
+  long examples_done = 0;   // examples of this epoch trained on so far
+  long examples_total = 0;  // n, the training set's size
+  double cost_sum = 0;      // sum over those examples of C_x (without the penalty)
 
   // The epoch's running mean cost so far.
   double running_cost() const {
