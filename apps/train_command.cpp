@@ -161,12 +161,6 @@ bool monitors(const TrainFlags& flags, const std::string& set) {
 
 template <typename T>
 void run(TrainFlags& flags, std::optional<ModelFile> start) {
-  // A resumed run keeps its identifier, so its metrics file stays one run's.
-  std::string run_id;
-  if (start && !flags.resume.empty() && start->settings.contains("run")) {
-    run_id = start->settings.at("run");
-  }
-  if (run_id.empty()) run_id = make_run_id();
   Rng rng(flags.seed);
   NetworkSpec spec = start ? start->spec : flags.architecture.spec();
   flags.resolve(static_cast<int>(spec.sizes.size()) - 1);
@@ -201,10 +195,14 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   if (monitors(flags, "test")) monitor.test = &data.test;
 
   Settings settings = to_settings(flags, spec);
-  settings["run"] = run_id;
+  // The network holds its starting weights here. A resumed run keeps its
+  // identifier, so its metrics file stays one run's.
+  std::string identifier = run_id(settings, network.parameters().template cast<double>());
+  if (resuming && start->settings.contains("run")) identifier = start->settings.at("run");
+  settings["run"] = identifier;
   std::optional<MetricsLog> metrics;
-  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming, run_id);
-  Progress progress(flags.quiet, flags.json, flags.training.epochs, run_id);
+  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming, identifier);
+  Progress progress(flags.quiet, flags.json, flags.training.epochs, identifier);
   std::vector<MetricsRow> history;  // for --report
 
   const TrainingOptions& options = flags.training;
@@ -230,7 +228,7 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
         [&](const EpochReport& report) {
           progress.on_epoch(report);
           if (metrics) metrics->write(report);
-          if (!flags.report.empty()) history.push_back(metrics_row(report, run_id));
+          if (!flags.report.empty()) history.push_back(metrics_row(report, identifier));
           if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
             save_model(flags.checkpoint, true);
           }

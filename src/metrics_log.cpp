@@ -5,11 +5,11 @@
 #include <cstring>
 #include <iomanip>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 #include <string>
 
 #include "backprop/error.hpp"
+#include "backprop/sha256.hpp"
 
 namespace backprop {
 namespace {
@@ -119,12 +119,16 @@ std::vector<MetricsRow> read_json_lines(std::istream& in, const std::string& nam
 
 }  // namespace
 
-std::string make_run_id() {
-  std::random_device device;
-  const std::uint64_t id = (static_cast<std::uint64_t>(device()) << 32) ^ device();
-  std::ostringstream text;
-  text << std::hex << std::setw(16) << std::setfill('0') << id;
-  return text.str();
+std::string run_id(const std::map<std::string, std::string>& settings,
+                   const Vector<double>& starting_parameters) {
+  std::string bytes;
+  for (const auto& [key, value] : settings) {
+    if (key == "epochs" || key == "monitor" || key == "run") continue;
+    bytes += key + '=' + value + '\n';
+  }
+  bytes.append(reinterpret_cast<const char*>(starting_parameters.data()),
+               static_cast<std::size_t>(starting_parameters.size()) * sizeof(double));
+  return sha256_bytes(bytes).substr(0, 16);
 }
 
 std::string metrics_json(const EpochReport& report, const std::string& run) {

@@ -63,7 +63,7 @@ GrayImage enlarge(const GrayImage& small, double factor, bool invert, int margin
 
 struct Moments {
   double mass = 0;
-  double x = 0;  // centre of mass, pixel (c, r) at (c + 1/2, r + 1/2)
+  double x = 0;  // centre of mass, in pixel indices
   double y = 0;
   int left = 28, right = -1, top = 28, bottom = -1;  // box of ink >= 0.1
 };
@@ -74,8 +74,8 @@ Moments moments(const std::vector<float>& field) {
     for (int c = 0; c < 28; ++c) {
       const double v = field[static_cast<std::size_t>(r * 28 + c)];
       m.mass += v;
-      m.x += v * (c + 0.5);
-      m.y += v * (r + 0.5);
+      m.x += v * c;
+      m.y += v * r;
       if (v >= 0.1) {
         m.left = std::min(m.left, c);
         m.right = std::max(m.right, c);
@@ -118,18 +118,44 @@ TEST(DigitImage, DarkOnLightReadsAsLightOnDark) {
   for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << "pixel " << i;
 }
 
+// Mean |a - b| over the field, with b moved by (dx, dy) pixels.
+double mean_difference(const std::vector<float>& a, const std::vector<float>& b, int dx, int dy) {
+  double sum = 0;
+  for (int r = 0; r < 28; ++r) {
+    for (int c = 0; c < 28; ++c) {
+      const int sr = r - dy;
+      const int sc = c - dx;
+      const float moved = sr >= 0 && sr < 28 && sc >= 0 && sc < 28 ? b[sr * 28 + sc] : 0.0f;
+      sum += std::abs(a[r * 28 + c] - moved);
+    }
+  }
+  return sum / 784;
+}
+
 TEST(DigitImage, AnEnlargedInvertedDigitComesBackAsTheOriginal) {
   // Preparing a prepared digit, or a big dark-on-light copy of it, gives
-  // nearly the same 28 x 28 input: mean |difference| below 0.05 (a stroke
-  // moved by a whole pixel would cost about 0.15).
+  // nearly the same 28 x 28 input: mean |difference| below 0.05 (0.01 to
+  // 0.041 seen), where these shapes' strokes moved by one pixel cost 0.07
+  // to 0.14. (The faint tips of thin strokes make the bounding boxes
+  // differ by up to a pixel.) Where the centre of mass
+  // lies near a half pixel, rounding may place the two a whole pixel
+  // apart, so the best of the nine whole-pixel alignments is compared;
+  // each is centred within half a pixel on its own.
   for (int shape = 0; shape < kShapeClasses; ++shape) {
     const GrayImage small = shape_picture(shape, 10 + shape);
     const std::vector<float> reference = mnist_digit(small, "small");
     for (const double factor : {2.5, 4.0, 7.3}) {
       const std::vector<float> large = mnist_digit(enlarge(small, factor, true, 17), "large");
-      double difference = 0;
-      for (std::size_t i = 0; i < 784; ++i) difference += std::abs(large[i] - reference[i]);
-      EXPECT_LT(difference / 784, 0.05) << "shape " << shape << ", factor " << factor;
+      double best = 1;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          best = std::min(best, mean_difference(reference, large, dx, dy));
+        }
+      }
+      EXPECT_LT(best, 0.05) << "shape " << shape << ", factor " << factor;
+      const Moments m = moments(large);
+      EXPECT_NEAR(m.x, 14, 0.5);
+      EXPECT_NEAR(m.y, 14, 0.5);
     }
   }
 }

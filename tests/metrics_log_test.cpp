@@ -4,8 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
-#include <set>
+#include <map>
 
 #include "backprop/error.hpp"
 #include "temp_dir.hpp"
@@ -60,15 +61,30 @@ TEST(MetricsLog, CsvReadsBackExactly) {
   expect_round_trip(dir / "run.csv");
 }
 
-TEST(MetricsLog, EveryRunGetsItsOwnIdentifier) {
-  std::set<std::string> ids;
-  for (int i = 0; i < 100; ++i) {
-    const std::string id = make_run_id();
-    EXPECT_EQ(id.size(), 16u);
-    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
-    ids.insert(id);
+TEST(MetricsLog, TheRunIdentifierFingerprintsWhatDecidesTheWeights) {
+  const std::map<std::string, std::string> settings{
+      {"layers", "784,30,10"}, {"eta", "3"}, {"seed", "1"}, {"epochs", "30"}, {"monitor", "test"}};
+  Vector<double> start(3);
+  start << 0.5, -1.25, 2.0;
+  const std::string id = run_id(settings, start);
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(run_id(settings, start), id);  // the same run again
+
+  // Running longer, or watching other sets, is the same course.
+  auto longer = settings;
+  longer["epochs"] = "60";
+  longer["monitor"] = "training,test";
+  EXPECT_EQ(run_id(longer, start), id);
+  // Another seed, learning rate or starting weight is another run.
+  for (const char* key : {"seed", "eta"}) {
+    auto other = settings;
+    other[key] = "2";
+    EXPECT_NE(run_id(other, start), id) << key;
   }
-  EXPECT_EQ(ids.size(), 100u);
+  Vector<double> moved = start;
+  moved(1) = std::nextafter(moved(1), 0.0);
+  EXPECT_NE(run_id(settings, moved), id);
 }
 
 TEST(MetricsLog, MalformedFilesNameTheLine) {

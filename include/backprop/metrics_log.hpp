@@ -11,6 +11,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +20,13 @@
 
 namespace backprop {
 
-// A fresh identifier for a training run: 16 hex digits from
-// std::random_device. It never draws from the run's generator, so the
-// weights do not depend on it.
-std::string make_run_id();
+// The identifier of a training run: 16 hex digits of the SHA-256 of what
+// decides its course, the settings (without the epoch count and the sets
+// monitored, which do not change the weights) and the starting parameters.
+// Running the same run again gives the same identifier, as it gives the
+// same weights; a resumed run keeps the one its checkpoint holds.
+std::string run_id(const std::map<std::string, std::string>& settings,
+                   const Vector<double>& starting_parameters);
 
 class MetricsLog {
  public:
