@@ -24,6 +24,7 @@ int run(int argc, char** argv) {
   backprop::cli::add_eval_command(app);
   backprop::cli::add_predict_command(app);
   backprop::cli::add_inspect_command(app);
+  backprop::cli::add_report_command(app);
   backprop::cli::add_fetch_command(app);
   backprop::cli::add_completion_command(app);
 

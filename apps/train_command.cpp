@@ -25,6 +25,8 @@
 #include "data_options.hpp"
 #include "model_io.hpp"
 #include "options.hpp"
+#include "progress.hpp"
+#include "report.hpp"
 #include "settings.hpp"
 
 namespace backprop::cli {
@@ -51,6 +53,9 @@ struct TrainFlags {
   int checkpoint_every = 0;
   std::filesystem::path resume;
   std::filesystem::path config;
+  std::filesystem::path report;
+  bool quiet = false;
+  bool json = false;
 
   // Turns the names into the library's options (throws InputError).
   void resolve(int layer_count) {
@@ -163,42 +168,25 @@ bool monitors(const TrainFlags& flags, const std::string& set) {
   return std::ranges::find(flags.monitor, set) != flags.monitor.end();
 }
 
-void print_epoch(const EpochReport& report) {
-  std::ostringstream line;
-  line << "Epoch " << report.epoch;
-  // The book's line: correct / total on the evaluation data.
-  const auto& headline = report.test ? report.test : report.validation;
-  if (headline && headline->regression) {
-    line << ": RMSE " << std::setprecision(5) << headline->rmse;
-  } else if (headline) {
-    line << ": " << headline->correct << " / " << headline->total;
-  } else {
-    line << " complete";
-  }
-  line << " (" << std::fixed << std::setprecision(2) << report.training_seconds << " s)";
-  const auto part = [&](const char* name, const std::optional<Evaluation>& evaluation) {
-    if (!evaluation) return;
-    line << std::defaultfloat << std::setprecision(5) << " | " << name << " cost "
-         << evaluation->cost;
-    if (evaluation->regression) {
-      line << ", RMSE " << evaluation->rmse;
-    } else {
-      line << ", accuracy " << std::fixed << std::setprecision(2) << 100 * evaluation->accuracy()
-           << '%';
-    }
-  };
-  part("training", report.training);
-  if (report.test) part("validation", report.validation);
-  if (report.test && (report.training || report.validation)) part("test", report.test);
-  std::cout << line.str() << std::endl;
-}
-
 template <typename T>
 void run(TrainFlags& flags, std::optional<ModelFile> start) {
   Rng rng(flags.seed);
   NetworkSpec spec = start ? start->spec : flags.architecture.spec();
   flags.resolve(static_cast<int>(spec.sizes.size()) - 1);
-  const DataSplit data = flags.data.load();
+  // --quiet silences the data set's fetch messages too; failures still
+  // reach the user, as exceptions.
+  std::streambuf* const stderr_buffer = std::cerr.rdbuf();
+  if (flags.quiet) std::cerr.rdbuf(nullptr);
+  const DataSplit data = [&] {
+    try {
+      DataSplit loaded = flags.data.load();
+      std::cerr.rdbuf(stderr_buffer);
+      return loaded;
+    } catch (...) {
+      std::cerr.rdbuf(stderr_buffer);
+      throw;
+    }
+  }();
   check_fits(data.training, spec.inputs(), spec.outputs());
 
   std::optional<Network<T>> loaded;
@@ -215,18 +203,25 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   if (monitors(flags, "validation")) monitor.validation = &data.validation;
   if (monitors(flags, "test")) monitor.test = &data.test;
 
-  const Settings settings = to_settings(flags, spec);
+  Settings settings = to_settings(flags, spec);
+  // The network holds its starting weights here. A resumed run keeps its
+  // identifier, so its metrics file stays one run's.
+  std::string identifier = run_id(settings, network.parameters().template cast<double>());
+  if (resuming && start->settings.contains("run")) identifier = start->settings.at("run");
+  settings["run"] = identifier;
   std::optional<MetricsLog> metrics;
-  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming);
+  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming, identifier);
+  Progress progress(flags.quiet, flags.json, flags.training.epochs, identifier);
+  std::vector<MetricsRow> history;  // for --report
 
   const TrainingOptions& options = flags.training;
-  std::cout << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
-            << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
-            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision << ", "
-            << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
-            << data.training.size() << " examples";
-  if (resuming) std::cout << " from epoch " << trainer.epochs_completed();
-  std::cout << std::endl;
+  progress.info() << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
+                  << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
+                  << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision
+                  << ", " << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
+                  << data.training.size() << " examples";
+  if (resuming) progress.info() << " from epoch " << trainer.epochs_completed();
+  progress.info() << std::endl;
 
   const auto save_model = [&](const std::filesystem::path& path, bool with_state) {
     ModelFile model = ModelFile::from(network);
@@ -237,14 +232,19 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
 
   StopReason reason = StopReason::completed;
   try {
-    reason = trainer.run(monitor, [&](const EpochReport& report) {
-      print_epoch(report);
-      if (metrics) metrics->write(report);
-      if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
-        save_model(flags.checkpoint, true);
-      }
-    });
+    reason = trainer.run(
+        monitor,
+        [&](const EpochReport& report) {
+          progress.on_epoch(report);
+          if (metrics) metrics->write(report);
+          if (!flags.report.empty()) history.push_back(metrics_row(report, identifier));
+          if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
+            save_model(flags.checkpoint, true);
+          }
+        },
+        progress.on_batch());
   } catch (const NumericError&) {
+    progress.finish();
     if (!flags.save.empty()) {
       save_model(flags.save, false);
       std::cerr << "backprop: the last good weights were saved to " << flags.save.string() << '\n';
@@ -252,23 +252,30 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
     throw;
   }
   if (reason == StopReason::early_stopping) {
-    std::cout << "Stopped early: no better validation accuracy for "
-              << options.early_stopping_patience << " epochs; kept the best weights" << std::endl;
+    progress.info() << "Stopped early: no better validation accuracy for "
+                    << options.early_stopping_patience << " epochs; kept the best weights"
+                    << std::endl;
   } else if (reason == StopReason::schedule) {
-    std::cout << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate() << ")"
-              << std::endl;
+    progress.info() << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate()
+                    << ")" << std::endl;
   }
   if (!monitor.test || reason == StopReason::early_stopping) {
     const Evaluation test = evaluate(network, data.test);
     if (test.regression) {
-      std::cout << "Test: RMSE " << test.rmse << std::endl;
+      progress.info() << "Test: RMSE " << test.rmse << std::endl;
     } else {
-      std::cout << "Test: " << test.correct << " / " << test.total << std::endl;
+      progress.info() << "Test: " << test.correct << " / " << test.total << std::endl;
     }
   }
   if (!flags.save.empty()) {
     save_model(flags.save, false);
-    std::cout << "Saved the model to " << flags.save.string() << std::endl;
+    progress.info() << "Saved the model to " << flags.save.string() << std::endl;
+  }
+  if (!flags.report.empty()) {
+    // A resumed run's earlier epochs are in its metrics file, if it kept one.
+    if (resuming && !flags.metrics.empty()) history = read_metrics(flags.metrics);
+    write_report(flags.report, network, data.test, history, settings);
+    progress.info() << "Wrote the report to " << flags.report.string() << std::endl;
   }
 }
 
@@ -374,6 +381,13 @@ void add_train_command(CLI::App& app) {
   command->add_option("--config", flags->config,
                       "Read flags from this file, JSON (.json) or TOML (.toml): keys are the "
                       "flags without dashes (eta = 0.5); flags given here win over the file");
+  command->add_option("--report", flags->report,
+                      "Write an HTML report of the run here when training ends (curves, "
+                      "confusion matrix, first-layer weights, misclassified test images)");
+  command->add_flag("--quiet", flags->quiet, "Print nothing but errors");
+  command->add_flag("--json", flags->json,
+                    "Print one JSON object per epoch on stdout (as in a metrics file) and "
+                    "nothing else there; other messages go to stderr");
   CLI::Option* resume = command->add_option(
       "--resume", flags->resume,
       "Continue the run saved in this checkpoint, with its settings; the final weights equal "
@@ -390,7 +404,8 @@ void add_train_command(CLI::App& app) {
         const std::string name = option->get_name();
         const bool allowed = option == resume || name == "--save" || name == "--metrics" ||
                              name == "--checkpoint" || name == "--checkpoint-every" ||
-                             name == "--epochs" || name == "--threads" || name == "--help";
+                             name == "--epochs" || name == "--threads" || name == "--help" ||
+                             name == "--report" || name == "--quiet" || name == "--json";
         if (!allowed && option->count() > 0) {
           throw InputError("--resume continues the run with the settings saved in " +
                            flags->resume.string() + ": drop " + name);

@@ -7,7 +7,7 @@
 # BACKPROP_QUICK=1 stops after the ordinary suite and the package, for a quick local check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 bash scripts/build.sh
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
 bash scripts/test_package.sh

@@ -12,6 +12,19 @@
 #include "backprop/error.hpp"
 
 namespace backprop {
+namespace {
+
+std::string hex_digits(const unsigned char* digest, unsigned int length) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kDigits[digest[i] >> 4];
+    hex += kDigits[digest[i] & 0xF];
+  }
+  return hex;
+}
+
+}  // namespace
 
 std::string sha256_file(const std::filesystem::path& path) {
   auto cannot = [&](const std::string& what) {
@@ -36,13 +49,16 @@ std::string sha256_file(const std::filesystem::path& path) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(context.get(), digest, &length);
-  constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kDigits[digest[i] >> 4];
-    hex += kDigits[digest[i] & 0xF];
+  return hex_digits(digest, length);
+}
+
+std::string sha256_bytes(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw Error("cannot compute SHA-256 in OpenSSL (libcrypto)");
   }
-  return hex;
+  return hex_digits(digest, length);
 }
 
 }  // namespace backprop

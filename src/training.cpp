@@ -73,7 +73,8 @@ Trainer<T>::Trainer(Network<T>& network, const Dataset& training, const Training
 }
 
 template <typename T>
-StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch) {
+StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch,
+                           const BatchCallback& on_batch) {
   while (epochs_completed_ < options_.epochs) {
     const int epoch = epochs_completed_;
     EpochReport report;
@@ -81,7 +82,7 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
     report.learning_rate = schedule_.learning_rate();
     last_good_parameters_ = network_.parameters();
     const auto start = std::chrono::steady_clock::now();
-    train_epoch(epoch);
+    train_epoch(epoch, on_batch);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     report.training_seconds = elapsed.count();
 
@@ -119,7 +120,7 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
 }
 
 template <typename T>
-void Trainer<T>::train_epoch(int epoch) {
+void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
   // Each epoch's order is a fresh permutation of 0..n-1 drawn from the
   // generator, so it depends only on the generator's state: what a
   // checkpoint saves.
@@ -130,6 +131,9 @@ void Trainer<T>::train_epoch(int epoch) {
   const int outputs = network_.spec().outputs();
   const Dropout dropout{options_.dropout, &rng_};
   const Dropout* thinning = dropout.active() ? &dropout : nullptr;
+  BatchReport progress;
+  progress.epoch = epoch;
+  progress.examples_total = n;
 
   for (long first = 0, batch = 0; first < n; first += m, ++batch) {
     const long count = std::min(m, n - first);
@@ -161,6 +165,13 @@ void Trainer<T>::train_epoch(int epoch) {
       // The step overflowed; go back to the weights at the start of the epoch.
       network_.parameters() = last_good_parameters_;
       diverged(epoch, batch, "a weight overflowed to infinity");
+    }
+    if (on_batch) {
+      // backprop() returned the batch's mean cost; the sum keeps later
+      // batches weighted by their size (the last may be smaller).
+      progress.examples_done = first + count;
+      progress.cost_sum += cost * static_cast<double>(count);
+      on_batch(progress);
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <utility>
 #include <numbers>
+#include <vector>
 
 #include "backprop/error.hpp"
 #include "backprop/initialization.hpp"
@@ -118,6 +119,36 @@ TEST(Training, BadOptionsAreRejected) {
   options.mini_batch_size = 1;
   options.epochs = 0;
   EXPECT_THROW(options.validate(), InputError);
+}
+
+TEST(Training, BatchCallbackReportsTheRunningCostOfEachMiniBatch) {
+  // 21 examples in mini-batches of 10: 10, 10 and a last one of 1, so a
+  // running cost that forgot to weight batches by their size would be off.
+  const Dataset training = rings(7, 3);
+  Network<double> network(
+      NetworkSpec{{2, 5, 3}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic});
+  Rng rng(5);
+  initialize(network, Initialization::large, rng);
+  const double cost_before = evaluate(network, training).cost;
+
+  TrainingOptions options;
+  options.epochs = 2;
+  options.mini_batch_size = 10;
+  options.learning_rate = 1e-9;  // the weights barely move: the running cost is C at the start
+  std::vector<BatchReport> reports;
+  Trainer<double> trainer(network, training, options, rng);
+  trainer.run({}, {}, [&](const BatchReport& report) { reports.push_back(report); });
+
+  ASSERT_EQ(reports.size(), 6u);
+  const std::vector<long> done{10, 20, 21, 10, 20, 21};
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].epoch, static_cast<int>(i / 3));
+    EXPECT_EQ(reports[i].examples_done, done[i]);
+    EXPECT_EQ(reports[i].examples_total, 21);
+  }
+  // The epoch's mean of C_x over all 21 examples, as evaluate() computes it.
+  EXPECT_NEAR(reports[2].running_cost(), cost_before, 1e-7 * cost_before);
+  EXPECT_NEAR(reports[5].running_cost(), cost_before, 1e-7 * cost_before);
 }
 
 }  // namespace

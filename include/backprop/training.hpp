@@ -60,6 +60,23 @@ struct EpochReport {
 
 using EpochCallback = std::function<void(const EpochReport&)>;
 
+// Progress inside an epoch, after each mini-batch: what a progress bar shows.
+struct BatchReport {
+  int epoch = 0;            // 0-based
+  long examples_done = 0;   // examples of this epoch trained on so far
+  long examples_total = 0;  // n, the training set's size
+  double cost_sum = 0;      // sum over those examples of C_x (without the penalty)
+
+  // The epoch's running mean cost so far.
+  double running_cost() const {
+    return examples_done == 0 ? 0.0 : cost_sum / static_cast<double>(examples_done);
+  }
+};
+
+// Called after every mini-batch; it should be cheap (a bar throttles its own
+// redraws). An empty callback costs one test per mini-batch, nothing more.
+using BatchCallback = std::function<void(const BatchReport&)>;
+
 enum class StopReason { completed, schedule, early_stopping };
 
 template <typename T>
@@ -74,9 +91,11 @@ class Trainer {
   // before a restore()) or a stopping rule fires. Each epoch shuffles the
   // example order (drawing from the generator), takes one step per
   // mini-batch of m (the last may be smaller), evaluates the monitored sets
-  // and calls on_epoch. Throws NumericError, with the last good weights in
-  // the network, if a cost, gradient or weight becomes NaN or infinite.
-  StopReason run(const Monitor& monitor = {}, const EpochCallback& on_epoch = {});
+  // and calls on_epoch; on_batch, if given, after every mini-batch. Throws
+  // NumericError, with the last good weights in the network, if a cost,
+  // gradient or weight becomes NaN or infinite.
+  StopReason run(const Monitor& monitor = {}, const EpochCallback& on_epoch = {},
+                 const BatchCallback& on_batch = {});
 
   int epochs_completed() const { return epochs_completed_; }
   double learning_rate() const { return schedule_.learning_rate(); }
@@ -87,7 +106,7 @@ class Trainer {
   void restore(const TrainingState& state);
 
  private:
-  void train_epoch(int epoch);
+  void train_epoch(int epoch, const BatchCallback& on_batch);
   std::optional<Evaluation> measure(const Dataset* data);
   [[noreturn]] void diverged(int epoch, long batch, const std::string& what);
 
