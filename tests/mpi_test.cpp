@@ -126,7 +126,7 @@ class Mpi : public ::testing::Test {
     for (std::string line; std::getline(lines, line);) {
       if (line.starts_with("backprop:")) {
         ++ours;
-        EXPECT_NE(line.find(phrase), std::string::npos) << "lacks '" << phrase << "': " << line;
+        EXPECT_NE(line.find(phrase), std::string::npos) << "lacks '" << phrase << "':\n" << result.err;
       }
     }
     EXPECT_EQ(ours, 1) << result.err;
