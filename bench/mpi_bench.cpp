@@ -13,7 +13,9 @@
 //   communication  the time in the gradient sum, including waiting for the
 //                  slowest rank
 //   allreduce      the sum of the gradient buffer alone, timed after a
-//                  barrier, without waiting: the transfer itself
+//                  barrier, without waiting: the transfer itself; also of
+//                  1/16 and 1/4 of it, to check the cost model's
+//                  latency + bytes / bandwidth
 // Rank 0 prints the table and one line `BENCH_JSON {...}` for scripts.
 // docs/scaling.md compares these figures with its cost model.
 #include <CLI/CLI.hpp>
@@ -98,6 +100,11 @@ int run(int argc, char** argv) {
   trainer.run({}, [&](const EpochReport& report) { epoch = report; });
 
   std::vector<float> gradient(static_cast<std::size_t>(network.parameter_count()), 1.0F);
+  std::vector<double> part_seconds;
+  for (const std::size_t part : {16, 4}) {
+    std::vector<float> values(gradient.size() / part, 1.0F);
+    part_seconds.push_back(allreduce_seconds(*communicator, values, repeats));
+  }
   const double allreduce = allreduce_seconds(*communicator, gradient, repeats);
 
   if (leader) {
@@ -108,17 +115,17 @@ int run(int argc, char** argv) {
         "configuration C %s, mini-batch %d, %d steps\n"
         "ranks %d, threads per rank %d, parameters %zu (%.2f MB of float gradients)\n"
         "per step: compute %.2f ms, communication %.2f ms (total %.2f ms, %.0f examples/s)\n"
-        "allreduce of the gradients alone: %.2f ms\n",
+        "allreduce of the gradients alone: %.2f ms (of 1/4 of them %.2f ms, of 1/16 %.2f ms)\n",
         describe(config.spec).c_str(), config.mini_batch, steps, communicator->size(), backprop::threads(),
         gradient.size(), bytes / 1e6, 1e3 * compute, 1e3 * communication,
         1e3 * (compute + communication), config.mini_batch / (compute + communication),
-        1e3 * allreduce);
+        1e3 * allreduce, 1e3 * part_seconds[1], 1e3 * part_seconds[0]);
     std::printf(
         "BENCH_JSON {\"config\": \"C\", \"ranks\": %d, \"threads_per_rank\": %d, \"steps\": %d, "
         "\"gradient_bytes\": %.0f, \"compute_ms\": %.3f, \"communication_ms\": %.3f, "
-        "\"allreduce_ms\": %.3f}\n",
+        "\"allreduce_ms\": %.3f, \"allreduce_quarter_ms\": %.3f, \"allreduce_sixteenth_ms\": %.3f}\n",
         communicator->size(), backprop::threads(), steps, bytes, 1e3 * compute, 1e3 * communication,
-        1e3 * allreduce);
+        1e3 * allreduce, 1e3 * part_seconds[1], 1e3 * part_seconds[0]);
   }
   return 0;
 }
