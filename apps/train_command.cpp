@@ -167,8 +167,9 @@ std::string shared_settings_digest(const Settings& settings) {
   Sha256 sha;
   for (const auto& [key, value] : settings) {
     if (key == "data_dir" || key.ends_with("_images") || key.ends_with("_labels")) continue;
-    const std::string line = key + "=" + value + "\n";
-    sha.update(std::as_bytes(std::span(line)));
+    for (const std::string* text : {&key, &value}) {
+      sha.update(std::as_bytes(std::span(text->c_str(), text->size() + 1)));  // with its NUL
+    }
   }
   return sha.hex();
 }
@@ -254,8 +255,7 @@ void run(TrainFlags& flags, std::optional<ModelFile> start, Communicator& commun
             << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision << ", "
             << threads() << (threads() == 1 ? " thread" : " threads");
   if (several_ranks) std::cout << " on each of " << communicator.size() << " ranks";
-  std::cout << ", on "
-            << data.training.size() << " examples";
+  std::cout << ", on " << data.training.size() << " examples";
   if (resuming) std::cout << " from epoch " << trainer.epochs_completed();
   std::cout << std::endl;
 

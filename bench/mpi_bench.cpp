@@ -55,16 +55,17 @@ double allreduce_seconds(Communicator& communicator, std::vector<float>& values,
     communicator.barrier();
     const auto start = std::chrono::steady_clock::now();
     communicator.allreduce_sum(values);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                          .count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::ranges::sort(seconds);
   return seconds[seconds.size() / 2];
 }
 
 int run(int argc, char** argv) {
-  CLI::App app{"backprop-mpi-bench: configuration C's data-parallel step, compute and "
-               "communication per step (run under mpirun for several ranks)"};
+  CLI::App app{
+      "backprop-mpi-bench: configuration C's data-parallel step, compute and "
+      "communication per step (run under mpirun for several ranks)"};
   int steps = 200;
   int threads_per_rank = 1;
   int repeats = 50;
@@ -110,20 +111,21 @@ int run(int argc, char** argv) {
   if (leader) {
     const double compute = (epoch.training_seconds - epoch.communication_seconds) / steps;
     const double communication = epoch.communication_seconds / steps;
-    const double bytes = static_cast<double>(gradient.size() * sizeof(float));
+    const auto bytes = static_cast<double>(gradient.size() * sizeof(float));
     std::printf(
         "configuration C %s, mini-batch %d, %d steps\n"
         "ranks %d, threads per rank %d, parameters %zu (%.2f MB of float gradients)\n"
         "per step: compute %.2f ms, communication %.2f ms (total %.2f ms, %.0f examples/s)\n"
         "allreduce of the gradients alone: %.2f ms (of 1/4 of them %.2f ms, of 1/16 %.2f ms)\n",
-        describe(config.spec).c_str(), config.mini_batch, steps, communicator->size(), backprop::threads(),
-        gradient.size(), bytes / 1e6, 1e3 * compute, 1e3 * communication,
+        describe(config.spec).c_str(), config.mini_batch, steps, communicator->size(),
+        backprop::threads(), gradient.size(), bytes / 1e6, 1e3 * compute, 1e3 * communication,
         1e3 * (compute + communication), config.mini_batch / (compute + communication),
         1e3 * allreduce, 1e3 * part_seconds[1], 1e3 * part_seconds[0]);
     std::printf(
         "BENCH_JSON {\"config\": \"C\", \"ranks\": %d, \"threads_per_rank\": %d, \"steps\": %d, "
         "\"gradient_bytes\": %.0f, \"compute_ms\": %.3f, \"communication_ms\": %.3f, "
-        "\"allreduce_ms\": %.3f, \"allreduce_quarter_ms\": %.3f, \"allreduce_sixteenth_ms\": %.3f}\n",
+        "\"allreduce_ms\": %.3f, \"allreduce_quarter_ms\": %.3f, \"allreduce_sixteenth_ms\": "
+        "%.3f}\n",
         communicator->size(), backprop::threads(), steps, bytes, 1e3 * compute, 1e3 * communication,
         1e3 * allreduce, 1e3 * part_seconds[1], 1e3 * part_seconds[0]);
   }

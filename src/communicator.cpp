@@ -68,8 +68,8 @@ int first_rank_differing(Communicator& communicator, std::string_view bytes) {
   return communicator.lowest_rank_with(root != bytes);
 }
 
-void require_agreement(Communicator& communicator, std::string_view digest,
-                       const std::string& what, const std::string& fix) {
+void require_agreement(Communicator& communicator, std::string_view digest, const std::string& what,
+                       const std::string& fix) {
   const int rank = first_rank_differing(communicator, digest);
   if (rank >= 0) {
     throw InputError(what + " differs between rank 0 and rank " + std::to_string(rank) + ": " +

@@ -57,9 +57,7 @@ class MpiCommunicator final : public Communicator {
   // message size and rank count alone, and the trainer checks each epoch
   // that the ranks' weights still agree.
   void allreduce_sum(std::span<float> values) override { allreduce_in_place(values, MPI_FLOAT); }
-  void allreduce_sum(std::span<double> values) override {
-    allreduce_in_place(values, MPI_DOUBLE);
-  }
+  void allreduce_sum(std::span<double> values) override { allreduce_in_place(values, MPI_DOUBLE); }
 
   void broadcast(std::span<std::byte> bytes, int root) override {
     for (std::size_t first = 0; first < bytes.size(); first += kPiece) {

@@ -118,9 +118,9 @@ Trainer<T>::Trainer(Network<T>& network, const Dataset& training, const Training
     require_agreement(communicator_, digest(network.parameters()), "the starting model",
                       "give every rank the same --load file, or the same seed and --init");
     // The bits agree already; the run's weights are, by definition, rank 0's.
-    communicator_.broadcast(std::as_writable_bytes(std::span(network.parameters().data(),
-                                                             network.parameters().size())),
-                            0);
+    communicator_.broadcast(
+        std::as_writable_bytes(std::span(network.parameters().data(), network.parameters().size())),
+        0);
   }
   // The data stay where they are; each epoch permutes this list of indices.
   order_.resize(static_cast<std::size_t>(training.size()));
@@ -268,8 +268,8 @@ void Trainer<T>::check_ranks_agree(int epoch) {
   if (communicator_.size() == 1) return;
   const int rank = first_rank_differing(communicator_, digest(network_.parameters()));
   if (rank >= 0) {
-    throw Error("the weights of rank " + std::to_string(rank) + " differ from rank 0's after epoch " +
-                std::to_string(epoch) +
+    throw Error("the weights of rank " + std::to_string(rank) +
+                " differ from rank 0's after epoch " + std::to_string(epoch) +
                 ": the MPI library's allreduce gave the ranks different sums; run on 2 ranks, "
                 "or configure the MPI library for a deterministic reduction");
   }

@@ -90,8 +90,8 @@ class Mpi : public ::testing::Test {
   static std::string data_flags(const std::string& training_images = "train-images.idx") {
     return " --train-images " + path(training_images).string() + " --train-labels " +
            path("train-labels.idx").string() + " --test-images " +
-           path("test-images.idx").string() + " --test-labels " +
-           path("test-labels.idx").string() + " --validation-size 40";
+           path("test-images.idx").string() + " --test-labels " + path("test-labels.idx").string() +
+           " --validation-size 40";
   }
 
   static std::string mpirun(int ranks) {
@@ -117,8 +117,7 @@ class Mpi : public ::testing::Test {
 
   // Bad input across ranks: mpirun exits 2, and of all the ranks only rank
   // 0 printed, one line, containing `phrase`.
-  static void expect_rejected(int ranks, const std::string& arguments,
-                              const std::string& phrase) {
+  static void expect_rejected(int ranks, const std::string& arguments, const std::string& phrase) {
     const Result result = run(ranks, arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments << "\n" << result.err;
     std::istringstream lines(result.err);
@@ -126,7 +125,8 @@ class Mpi : public ::testing::Test {
     for (std::string line; std::getline(lines, line);) {
       if (line.starts_with("backprop:")) {
         ++ours;
-        EXPECT_NE(line.find(phrase), std::string::npos) << "lacks '" << phrase << "':\n" << result.err;
+        EXPECT_NE(line.find(phrase), std::string::npos) << "lacks '" << phrase << "':\n"
+                                                        << result.err;
       }
     }
     EXPECT_EQ(ours, 1) << result.err;
@@ -146,19 +146,18 @@ const std::string kRun =
     "--momentum 0.5 --monitor none";
 
 TEST_F(Mpi, RanksGiveTheWeightsOfOneProcessAfterAnEpoch) {
-  const std::string arguments = kRun + " --eta 2 --seed 3 --epochs 1 --precision double" + data_flags();
+  const std::string arguments =
+      kRun + " --eta 2 --seed 3 --epochs 1 --precision double" + data_flags();
   ASSERT_EQ(run(0, arguments + " --save " + path("one.bpm").string()).exit_code, 0);
   const Vector<double> one = parameters(path("one.bpm"));
   for (int ranks : {2, 3}) {
     const fs::path saved = path("ranks" + std::to_string(ranks) + ".bpm");
     const Result result = run(ranks, arguments + " --save " + saved.string());
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    EXPECT_NE(result.out.find("on each of " + std::to_string(ranks) + " ranks"),
-              std::string::npos)
+    EXPECT_NE(result.out.find("on each of " + std::to_string(ranks) + " ranks"), std::string::npos)
         << result.out;
     const double difference = relative_difference(one, parameters(saved));
-    std::cout << ranks << " ranks vs 1 process: worst relative difference " << difference
-              << "\n";
+    std::cout << ranks << " ranks vs 1 process: worst relative difference " << difference << "\n";
     EXPECT_LT(difference, 1e-6);
   }
   // And the epoch moved the weights, so the comparison means something.
@@ -185,8 +184,8 @@ TEST_F(Mpi, ARankThatDiesFailsTheJobAndTheRunResumesFromItsCheckpoint) {
   // run that would otherwise go on for an hour.
   const fs::path checkpoint = path("dies.ckpt");
   const fs::path exit_file = path("dies.exit");
-  const std::string arguments = kRun + " --eta 2" + data_flags() + " --checkpoint-every 1 --checkpoint " +
-                                checkpoint.string();
+  const std::string arguments = kRun + " --eta 2" + data_flags() +
+                                " --checkpoint-every 1 --checkpoint " + checkpoint.string();
   const std::string job = "(BACKPROP_TEST_PID_DIR=" + dir_->path().string() + " " + mpirun(2) +
                           arguments + " --epochs 1000000 >" + path("dies.out").string() + " 2>" +
                           path("dies.err").string() + " </dev/null; echo $? >" +
@@ -215,9 +214,9 @@ TEST_F(Mpi, ARankThatDiesFailsTheJobAndTheRunResumesFromItsCheckpoint) {
   // Resumed for two more epochs, the run ends with the weights of one
   // that was never interrupted.
   const int epochs = read_model_file(checkpoint).state->epochs_completed + 2;
-  const Result resumed = run(2, "train --resume " + checkpoint.string() + " --epochs " +
-                                    std::to_string(epochs) + " --save " +
-                                    path("resumed.bpm").string());
+  const Result resumed =
+      run(2, "train --resume " + checkpoint.string() + " --epochs " + std::to_string(epochs) +
+                 " --save " + path("resumed.bpm").string());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find("Resuming"), std::string::npos) << resumed.out;
   const Result whole = run(2, arguments + " --epochs " + std::to_string(epochs) + " --save " +
@@ -243,10 +242,10 @@ TEST_F(Mpi, RanksStartingFromDifferentModelsAreRefused) {
                   .exit_code,
               0);
   }
-  expect_rejected(2,
-                  "train --epochs 1 --monitor none --load " + path("start-@RANK@.bpm").string() +
-                      data_flags(),
-                  "the starting model differs between rank 0 and rank 1");
+  expect_rejected(
+      2,
+      "train --epochs 1 --monitor none --load " + path("start-@RANK@.bpm").string() + data_flags(),
+      "the starting model differs between rank 0 and rank 1");
 }
 
 }  // namespace

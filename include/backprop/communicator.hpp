@@ -84,8 +84,8 @@ int first_rank_differing(Communicator& communicator, std::string_view bytes);
 
 // Throws InputError on every rank, together, when `digest` differs between
 // ranks: "<what> differs between rank 0 and rank r: <fix>".
-void require_agreement(Communicator& communicator, std::string_view digest,
-                       const std::string& what, const std::string& fix);
+void require_agreement(Communicator& communicator, std::string_view digest, const std::string& what,
+                       const std::string& fix);
 
 // Runs `work` (which must not communicate) on every rank. If it throws on
 // any rank, every rank then throws the lowest failing rank's error, with

@@ -20,9 +20,9 @@ struct Evaluation {
 template <typename T>
 Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk = 1000);
 
-// The same over examples [first, first + count) only (a rank's share).
+// The same over examples [begin, begin + size) only (a rank's share).
 template <typename T>
-Evaluation evaluate_part(Network<T>& network, const Dataset& data, long first, long count,
+Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, long size,
                          long chunk = 1000);
 
 // The predicted class (index of the largest output) of every example.

@@ -54,7 +54,7 @@ struct EpochReport {
   // Of those, the time spent summing gradients across ranks (0 for one
   // process), waiting for the slowest rank included.
   double communication_seconds = 0;
-  double learning_rate = 0;     // eta used during the epoch
+  double learning_rate = 0;  // eta used during the epoch
   // Costs include the regularization term, as the book's total_cost does.
   std::optional<Evaluation> training;
   std::optional<Evaluation> validation;
