@@ -1,11 +1,13 @@
 #include "data_options.hpp"
 
+#include <climits>
 #include <iostream>
 
 #include "backprop/error.hpp"
 #include "backprop/fetch.hpp"
 #include "backprop/idx.hpp"
 #include "data_dir.hpp"
+#include "settings.hpp"
 
 namespace backprop::cli {
 
@@ -53,7 +55,9 @@ void DataFlags::load_from(const std::map<std::string, std::string>& settings) {
   files.training_labels = get("train_labels");
   files.test_images = get("test_images");
   files.test_labels = get("test_labels");
-  if (!get("validation_size").empty()) validation_size = std::stol(get("validation_size"));
+  if (!get("validation_size").empty()) {
+    validation_size = integer_setting(settings, "validation_size", -1, LONG_MAX);
+  }
 }
 
 void add_data_flags(CLI::App& command, DataFlags& flags) {

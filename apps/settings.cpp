@@ -1,6 +1,7 @@
 #include "settings.hpp"
 
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <sstream>
 
@@ -39,14 +40,55 @@ std::string setting(const Settings& settings, const std::string& key) {
   return found->second;
 }
 
-double number_setting(const Settings& settings, const std::string& key) {
-  const std::string text = setting(settings, key);
+namespace {
+
+[[noreturn]] void not_a(const std::string& key, const std::string& text, const char* what) {
+  throw InputError("the model file's setting '" + key + "' is '" + text + "', not " + what +
+                   "; resume from a checkpoint written by `backprop train`");
+}
+
+double parse_number(const std::string& key, const std::string& text) {
   char* end = nullptr;
   const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0') {
-    throw InputError("the model file's setting '" + key + "' is '" + text + "', not a number");
+  if (text.empty() || *end != '\0') not_a(key, text, "a number");
+  return value;
+}
+
+}  // namespace
+
+double number_setting(const Settings& settings, const std::string& key) {
+  return parse_number(key, setting(settings, key));
+}
+
+long integer_setting(const Settings& settings, const std::string& key, long minimum, long maximum) {
+  const std::string text = setting(settings, key);
+  long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < minimum ||
+      value > maximum) {
+    not_a(key, text,
+          ("a whole number from " + std::to_string(minimum) + " to " + std::to_string(maximum))
+              .c_str());
   }
   return value;
+}
+
+std::uint64_t unsigned_setting(const Settings& settings, const std::string& key) {
+  const std::string text = setting(settings, key);
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    not_a(key, text, "a whole number from 0 to 2^64 - 1");
+  }
+  return value;
+}
+
+std::vector<double> number_list_setting(const Settings& settings, const std::string& key) {
+  std::vector<double> values;
+  for (const std::string& item : split(setting(settings, key))) {
+    values.push_back(parse_number(key, item));
+  }
+  return values;
 }
 
 }  // namespace backprop::cli

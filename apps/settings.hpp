@@ -3,6 +3,7 @@
 // in checkpoints (so `--resume` continues the same run).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,5 +21,10 @@ std::vector<std::string> split(const std::string& text);
 // numbers, not a number.
 std::string setting(const Settings& settings, const std::string& key);
 double number_setting(const Settings& settings, const std::string& key);
+// The same for whole numbers in [minimum, maximum], seeds, and lists of numbers
+// ("0.2,0.1,0"): a damaged checkpoint gets a message, never a wrapped value.
+long integer_setting(const Settings& settings, const std::string& key, long minimum, long maximum);
+std::uint64_t unsigned_setting(const Settings& settings, const std::string& key);
+std::vector<double> number_list_setting(const Settings& settings, const std::string& key);
 
 }  // namespace backprop::cli

@@ -8,6 +8,7 @@
 // this command with the same flags and data; rank 0 alone prints and
 // writes files, and an error every rank meets is reported once, by rank 0.
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <filesystem>
 #include <iomanip>
@@ -120,14 +121,13 @@ Settings to_settings(const TrainFlags& flags, const NetworkSpec& spec) {
 void from_settings(const Settings& s, TrainFlags& flags) {
   flags.initialization = setting(s, "init");
   TrainingOptions& t = flags.training;
-  t.epochs = static_cast<int>(number_setting(s, "epochs"));
-  t.mini_batch_size = static_cast<int>(number_setting(s, "mini_batch"));
+  t.epochs = static_cast<int>(integer_setting(s, "epochs", 0, INT_MAX));
+  t.mini_batch_size = static_cast<int>(integer_setting(s, "mini_batch", 1, INT_MAX));
   t.learning_rate = number_setting(s, "eta");
   flags.no_shuffle = setting(s, "shuffle") == "false";
   flags.regularization = setting(s, "regularization");
   t.regularization.lambda = number_setting(s, "lambda");
-  flags.dropout.clear();
-  for (const auto& rate : split(setting(s, "dropout"))) flags.dropout.push_back(std::stod(rate));
+  flags.dropout = number_list_setting(s, "dropout");
   flags.optimizer = setting(s, "optimizer");
   t.optimizer.momentum = number_setting(s, "momentum");
   t.optimizer.beta1 = number_setting(s, "beta1");
@@ -135,11 +135,11 @@ void from_settings(const Settings& s, TrainFlags& flags) {
   t.optimizer.epsilon = number_setting(s, "adam_epsilon");
   t.max_gradient_norm = number_setting(s, "max_grad_norm");
   flags.schedule = setting(s, "schedule");
-  t.schedule.step_epochs = static_cast<int>(number_setting(s, "step_epochs"));
+  t.schedule.step_epochs = static_cast<int>(integer_setting(s, "step_epochs", 0, INT_MAX));
   t.schedule.gamma = number_setting(s, "gamma");
-  t.schedule.patience = static_cast<int>(number_setting(s, "plateau_patience"));
-  t.early_stopping_patience = static_cast<int>(number_setting(s, "early_stopping"));
-  flags.seed = std::stoull(setting(s, "seed"));
+  t.schedule.patience = static_cast<int>(integer_setting(s, "plateau_patience", 0, INT_MAX));
+  t.early_stopping_patience = static_cast<int>(integer_setting(s, "early_stopping", 0, INT_MAX));
+  flags.seed = unsigned_setting(s, "seed");
   flags.precision = setting(s, "precision");
   flags.monitor = split(setting(s, "monitor"));
   flags.data.load_from(s);

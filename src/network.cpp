@@ -43,6 +43,18 @@ void NetworkSpec::validate() const {
                        std::to_string(i) + " of --layers must be at least 1");
     }
   }
+  // Refused here, before a buffer is allocated: a typo such as 1000000 for
+  // 1000 would otherwise ask for terabytes. 2^31 parameters are 8 GiB in
+  // float, and training keeps the gradients and the optimizer's state besides.
+  constexpr long kMaxParameters = (long{1} << 31) - 1;
+  long parameters = 0;
+  for (std::size_t i = 0; i + 1 < sizes.size() && parameters <= kMaxParameters; ++i) {
+    parameters += static_cast<long>(sizes[i + 1]) * (static_cast<long>(sizes[i]) + 1);
+  }
+  if (parameters > kMaxParameters) {
+    throw InputError("--layers asks for more than 2^31 - 1 parameters (8 GiB in float); use "
+                     "narrower layers");
+  }
   const std::size_t layers = sizes.size() - 1;
   if (activations.size() != layers) {
     throw InputError("--activations gives " + std::to_string(activations.size()) +

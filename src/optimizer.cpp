@@ -104,9 +104,17 @@ void Optimizer<T>::set_state(const Vector<double>& state) {
                      " numbers but optimizer " + to_string(options_.kind) + " needs " +
                      std::to_string(expected) + ": resume with the optimizer the run used");
   }
+  if (adam) {
+    // Adam's step count t, kept as a double: a damaged file must not reach the cast.
+    const double steps = state[state.size() - 1];
+    if (!(steps >= 0 && steps <= 0x1p53 && steps == std::floor(steps))) {
+      throw InputError("the saved Adam step count is " + number_text(steps) +
+                       ", not a count: resume from an earlier checkpoint");
+    }
+    steps_ = static_cast<long>(steps);
+  }
   velocity_ = state.head(velocity_.size()).template cast<T>();
   second_ = state.segment(velocity_.size(), second_.size()).template cast<T>();
-  if (adam) steps_ = static_cast<long>(state[state.size() - 1]);
 }
 
 template class Optimizer<float>;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -336,6 +337,22 @@ void Trainer<T>::restore_here(const TrainingState& state) {
     }
     return found->second;
   };
+  // A count stored as a double: a damaged file must not reach the cast.
+  const auto count = [&](const char* name) {
+    const double value = scalar(name);
+    if (!(value >= 0 && value <= INT_MAX && value == std::floor(value))) {
+      throw InputError(std::string("the checkpoint's training value '") + name + "' is " +
+                       number_text(value) + ", not a count: resume from an earlier checkpoint");
+    }
+    return static_cast<int>(value);
+  };
+  if (state.best_parameters.size() != 0 &&
+      state.best_parameters.size() != network_.parameter_count()) {
+    throw InputError("the checkpoint's best parameters hold " +
+                     std::to_string(state.best_parameters.size()) + " numbers but the network has " +
+                     std::to_string(network_.parameter_count()) +
+                     ": resume from an earlier checkpoint");
+  }
   epochs_completed_ = state.epochs_completed;
   rng_.set_state(state.rng_state);
   optimizer_.set_state(state.optimizer_state);
@@ -343,12 +360,10 @@ void Trainer<T>::restore_here(const TrainingState& state) {
   ScheduleState schedule;
   schedule.learning_rate = scalar("learning_rate");
   schedule.best_accuracy = scalar("schedule_best_accuracy");
-  schedule.epochs_without_improvement =
-      static_cast<int>(scalar("schedule_epochs_without_improvement"));
+  schedule.epochs_without_improvement = count("schedule_epochs_without_improvement");
   schedule_.restore(schedule);
   best_accuracy_ = scalar("early_stopping_best_accuracy");
-  epochs_without_improvement_ =
-      static_cast<int>(scalar("early_stopping_epochs_without_improvement"));
+  epochs_without_improvement_ = count("early_stopping_epochs_without_improvement");
 }
 
 template class Trainer<float>;
