@@ -67,7 +67,12 @@ std::string epoch_line(const EpochReport& report) {
   } else {
     line << " complete";
   }
-  line << " (" << std::fixed << std::setprecision(2) << report.training_seconds << " s)";
+  line << " (" << std::fixed << std::setprecision(2) << report.training_seconds << " s";
+  // Over MPI, the part of it spent summing the ranks' gradients.
+  if (report.communication_seconds > 0) {
+    line << ", " << report.communication_seconds << " s summing gradients";
+  }
+  line << ")";
   const auto part = [&](const char* name, const std::optional<Evaluation>& evaluation) {
     if (!evaluation) return;
     line << std::defaultfloat << std::setprecision(5) << " | " << name << " cost "

@@ -28,6 +28,11 @@ struct Evaluation {
 template <typename T>
 Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk = 1000);
 
+// The same over examples [begin, begin + size) only (a rank's share).
+template <typename T>
+Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, long size,
+                         long chunk = 1000);
+
 // The predicted class (index of the largest output) of every example.
 template <typename T>
 std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs,

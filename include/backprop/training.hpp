@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "backprop/communicator.hpp"
 #include "backprop/dataset.hpp"
 #include "backprop/evaluation.hpp"
 #include "backprop/model_file.hpp"
@@ -51,7 +52,10 @@ struct Monitor {
 struct EpochReport {
   int epoch = 0;                // 0-based, as the book prints it
   double training_seconds = 0;  // wall time of the epoch's SGD steps
-  double learning_rate = 0;     // eta used during the epoch
+  // Of those, the time spent summing gradients across ranks (0 for one
+  // process), waiting for the slowest rank included.
+  double communication_seconds = 0;
+  double learning_rate = 0;  // eta used during the epoch
   // Costs include the regularization term, as the book's total_cost does.
   std::optional<Evaluation> training;
   std::optional<Evaluation> validation;
@@ -84,8 +88,18 @@ class Trainer {
  public:
   // The network, data and generator must outlive the trainer. `validation`
   // drives the plateau schedule and early stopping (required by them).
+  //
+  // With a communicator of p > 1 ranks (data parallelism), every rank
+  // constructs its trainer with the same data, options, seed and starting
+  // network; the constructor checks that the data and the starting weights
+  // agree across ranks (SHA-256; InputError on every rank if not), then
+  // gives every rank rank 0's weights. Each step, every rank backpropagates
+  // its share (share_of) of the global mini-batch of m, the gradients are
+  // summed across ranks, and every rank takes the same step: the weights
+  // are those of one process training on mini-batches of m, up to rounding.
+  // Evaluations are split the same way and their counts summed.
   Trainer(Network<T>& network, const Dataset& training, const TrainingOptions& options, Rng& rng,
-          const Dataset* validation = nullptr);
+          const Dataset* validation = nullptr, Communicator& communicator = single_process());
 
   // Trains until options.epochs epochs are complete (counting those done
   // before a restore()) or a stopping rule fires. Each epoch shuffles the
@@ -107,6 +121,10 @@ class Trainer {
 
  private:
   void train_epoch(int epoch, const BatchCallback& on_batch);
+  // Sums the ranks' gradients (each weighted by its share) and costs.
+  void sum_over_ranks(const Share& share, long count, double& cost);
+  void check_ranks_agree(int epoch);
+  void restore_here(const TrainingState& state);
   std::optional<Evaluation> measure(const Dataset* data);
   [[noreturn]] void diverged(int epoch, long batch, const std::string& what);
 
@@ -115,6 +133,7 @@ class Trainer {
   TrainingOptions options_;
   Rng& rng_;
   const Dataset* validation_;
+  Communicator& communicator_;
   Optimizer<T> optimizer_;
   Schedule schedule_;
   std::vector<int> order_;
@@ -123,6 +142,7 @@ class Trainer {
   int epochs_without_improvement_ = 0;
   Vector<T> best_parameters_;
   Vector<T> last_good_parameters_;
+  double communication_seconds_ = 0;  // in the epoch under way
   Matrix<T> x_;
   Matrix<T> y_;
 };
