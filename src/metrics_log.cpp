@@ -140,7 +140,11 @@ std::string metrics_json(const EpochReport& report, const std::string& run) {
   for (int set = 0; set < 3; ++set) {
     const auto& evaluation = measured(report, set);
     out << ", \"" << kSets[set] << "_cost\": ";
-    if (evaluation) {
+    if (evaluation && evaluation->regression) {
+      // A regression has no accuracy; its error is the RMSE.
+      out << evaluation->cost << ", \"" << kSets[set] << "_accuracy\": null, \"" << kSets[set]
+          << "_rmse\": " << evaluation->rmse;
+    } else if (evaluation) {
       out << evaluation->cost << ", \"" << kSets[set] << "_accuracy\": " << evaluation->accuracy();
     } else {
       out << "null, \"" << kSets[set] << "_accuracy\": null";
@@ -172,7 +176,9 @@ void MetricsLog::write(const EpochReport& report) {
     out_ << report.epoch << ',' << report.training_seconds << ',' << report.learning_rate;
     for (int set = 0; set < 3; ++set) {
       const auto& evaluation = measured(report, set);
-      if (evaluation) {
+      if (evaluation && evaluation->regression) {
+        out_ << ',' << evaluation->cost << ',';  // no accuracy (the JSON form has the RMSE)
+      } else if (evaluation) {
         out_ << ',' << evaluation->cost << ',' << evaluation->accuracy();
       } else {
         out_ << ",,";

@@ -261,12 +261,20 @@ TEST_F(CliPackage, TrainsAndEvaluatesAClassifierOnCsv) {
 TEST_F(CliPackage, TrainsAndEvaluatesARegressionOnCsv) {
   const Result trained =
       run("train --layers 3,8,1 --activations tanh,identity --init scaled "
-          "--eta 0.05 --epochs 20 --save " +
-          path("values.bpm") + values());
+          "--eta 0.05 --epochs 20 --metrics " +
+          path("values.jsonl") + " --save " + path("values.bpm") + values());
   ASSERT_EQ(trained.exit_code, 0) << trained.err;
   const std::regex last(R"(Epoch 19: RMSE ([0-9.e-]+) )");
   std::smatch match;
   ASSERT_TRUE(std::regex_search(trained.out, match, last)) << trained.out;
+  // The metrics file has the RMSE, and no accuracy, for a regression.
+  std::ifstream metrics(path("values.jsonl"));
+  std::string record, last_record;
+  while (std::getline(metrics, record)) last_record = record;
+  EXPECT_NE(last_record.find("\"test_accuracy\": null, \"test_rmse\": " +
+                             std::string(match[1]).substr(0, 5)),
+            std::string::npos)
+      << last_record;
   // The targets spread with a standard deviation of about 0.35: predicting
   // their mean would score that; the linear function is learned far better.
   EXPECT_LT(std::stod(match[1]), 0.08) << trained.out;
