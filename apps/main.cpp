@@ -12,6 +12,8 @@
 
 namespace {
 
+// Each error line goes out in one write: under mpirun, whose own notes are
+// forwarded as they come, a line written in pieces could be split by one.
 int run(int argc, char** argv) {
   CLI::App app{
       "backprop: feedforward neural networks trained by backpropagation and stochastic gradient "
@@ -51,13 +53,13 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "backprop: " << e.what() << " (see backprop --help)\n";
+    std::cerr << "backprop: " + std::string(e.what()) + " (see backprop --help)\n";
     return 2;
   } catch (const backprop::InputError& e) {
-    std::cerr << "backprop: " << e.what() << '\n';
+    std::cerr << "backprop: " + std::string(e.what()) + '\n';
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "backprop: " << e.what() << '\n';
+    std::cerr << "backprop: " + std::string(e.what()) + '\n';
     return 1;
   }
   return 0;

@@ -289,7 +289,7 @@ void run(TrainFlags& flags, std::optional<ModelFile> start, Communicator& commun
             if (!several_ranks) throw;
             // Rank 0 alone has failed, and the others wait for it in the next
             // step's sum: end them all.
-            std::cerr << "backprop: " << e.what() << std::endl;
+            std::cerr << "backprop: " + std::string(e.what()) + '\n';  // in one write
             communicator.abort(dynamic_cast<const InputError*>(&e) != nullptr ? 2 : 1);
           }
         },
