@@ -15,5 +15,8 @@ void add_fetch_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+// Needs every other command added first: it describes them.
+void add_completion_command(CLI::App& app);
 
 }  // namespace backprop::cli

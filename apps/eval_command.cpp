@@ -1,5 +1,5 @@
 // `backprop eval MODEL`: accuracy, cost and confusion matrix of a saved
-// model on a data set.
+// model on a data set (RMSE and cost for regression data).
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -25,6 +25,12 @@ void run(const EvalFlags& flags, Network<T>& network) {
                         : flags.set == "validation" ? split.validation
                                                     : split.test;
   const Evaluation evaluation = evaluate(network, data);
+  if (evaluation.regression) {
+    std::cout << flags.set << ": RMSE " << std::setprecision(6) << evaluation.rmse << " over "
+              << evaluation.total << " examples, cost " << evaluation.cost
+              << " (without the regularization term)\n";
+    return;
+  }
   std::cout << flags.set << ": " << evaluation.correct << " / " << evaluation.total << " correct ("
             << std::fixed << std::setprecision(2) << 100 * evaluation.accuracy() << "%), cost "
             << std::defaultfloat << std::setprecision(6) << evaluation.cost

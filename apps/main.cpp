@@ -7,6 +7,7 @@
 #include <string>
 
 #include "backprop/error.hpp"
+#include "backprop/version.hpp"
 #include "commands.hpp"
 
 namespace {
@@ -17,13 +18,15 @@ int run(int argc, char** argv) {
       "descent, after Nielsen's \"Neural Networks and Deep Learning\"",
       "backprop"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "backprop 0.1.0");
+  app.set_version_flag("--version", "backprop " BACKPROP_VERSION);
   backprop::cli::add_train_command(app);
   backprop::cli::add_gradcheck_command(app);
   backprop::cli::add_eval_command(app);
   backprop::cli::add_predict_command(app);
   backprop::cli::add_inspect_command(app);
+  backprop::cli::add_report_command(app);
   backprop::cli::add_fetch_command(app);
+  backprop::cli::add_completion_command(app);
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

@@ -3,6 +3,10 @@
 // With no flags it runs the book's chapter-1 experiment: [784, 30, 10],
 // sigmoid, quadratic cost, N(0,1) initialisation, eta 3.0, mini-batch 10,
 // 30 epochs on MNIST, fetching MNIST first if it is not there yet.
+//
+// Under mpirun it trains data-parallel (docs/scaling.md): every rank runs
+// this command with the same flags and data; rank 0 alone prints and
+// writes files, and an error every rank meets is reported once, by rank 0.
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -13,17 +17,23 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 
+#include "backprop/communicator.hpp"
 #include "backprop/error.hpp"
 #include "backprop/initialization.hpp"
 #include "backprop/metrics_log.hpp"
 #include "backprop/model_file.hpp"
 #include "backprop/parallel.hpp"
+#include "backprop/sha256.hpp"
 #include "backprop/training.hpp"
 #include "commands.hpp"
+#include "config_file.hpp"
 #include "data_options.hpp"
 #include "model_io.hpp"
 #include "options.hpp"
+#include "progress.hpp"
+#include "report.hpp"
 #include "settings.hpp"
 
 namespace backprop::cli {
@@ -49,6 +59,10 @@ struct TrainFlags {
   std::filesystem::path checkpoint = "checkpoint.bpm";
   int checkpoint_every = 0;
   std::filesystem::path resume;
+  std::filesystem::path config;
+  std::filesystem::path report;
+  bool quiet = false;
+  bool json = false;
 
   // Turns the names into the library's options (throws InputError).
   void resolve(int layer_count) {
@@ -106,6 +120,13 @@ Settings to_settings(const TrainFlags& flags, const NetworkSpec& spec) {
   s["seed"] = std::to_string(flags.seed);
   s["precision"] = flags.precision;
   s["monitor"] = join(flags.monitor);
+  s["no_shuffle"] = t.shuffle ? "false" : "true";
+  s["load"] = flags.load.string();
+  s["config"] = flags.config.string();
+  // With the data's, these are every flag of `train` that decides the
+  // weights. Not kept: where the output goes (--save, --metrics,
+  // --checkpoint, --checkpoint-every), --resume and --threads, which a
+  // resumed run may change without changing a bit of the result.
   flags.data.save_to(s);
   return s;
 }
@@ -154,43 +175,61 @@ bool monitors(const TrainFlags& flags, const std::string& set) {
   return std::ranges::find(flags.monitor, set) != flags.monitor.end();
 }
 
-void print_epoch(const EpochReport& report) {
-  std::ostringstream line;
-  line << "Epoch " << report.epoch;
-  // The book's line: correct / total on the evaluation data.
-  const auto& headline = report.test ? report.test : report.validation;
-  if (headline) {
-    line << ": " << headline->correct << " / " << headline->total;
-  } else {
-    line << " complete";
+// The settings every rank must share: all but where the data files lie,
+// which may differ from machine to machine (their contents are compared).
+std::string shared_settings_digest(const Settings& settings) {
+  Sha256 sha;
+  for (const auto& [key, value] : settings) {
+    if (key == "data_dir" || key.ends_with("_images") || key.ends_with("_labels")) continue;
+    for (const std::string* text : {&key, &value}) {
+      sha.update(std::as_bytes(std::span(text->c_str(), text->size() + 1)));  // with its NUL
+    }
   }
-  line << " (" << std::fixed << std::setprecision(2) << report.training_seconds << " s)";
-  const auto part = [&](const char* name, const std::optional<Evaluation>& evaluation) {
-    if (!evaluation) return;
-    line << std::defaultfloat << std::setprecision(5) << " | " << name << " cost "
-         << evaluation->cost << ", accuracy " << std::fixed << std::setprecision(2)
-         << 100 * evaluation->accuracy() << '%';
-  };
-  part("training", report.training);
-  if (report.test) part("validation", report.validation);
-  if (report.test && (report.training || report.validation)) part("test", report.test);
-  std::cout << line.str() << std::endl;
+  return sha.hex();
+}
+
+// Ranks other than 0 print nothing: they do the same work as rank 0, and
+// rank 0 reports every error that all ranks meet together.
+void quiet_other_ranks(const Communicator& communicator) {
+  if (communicator.rank() == 0) return;
+  std::cout.rdbuf(nullptr);
+  std::cerr.rdbuf(nullptr);
+}
+
+// --threads 0 means every core, shared among the ranks on this machine.
+int threads_per_rank(int threads, const Communicator& communicator) {
+  if (threads != 0 || communicator.size() == 1) return threads;
+  const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  return std::max(1, cores / communicator.ranks_on_this_host());
 }
 
 template <typename T>
-void run(TrainFlags& flags, std::optional<ModelFile> start) {
+void run(TrainFlags& flags, std::optional<ModelFile> start, Communicator& communicator) {
   Rng rng(flags.seed);
-  NetworkSpec spec = start ? start->spec : flags.architecture.spec();
-  flags.resolve(static_cast<int>(spec.sizes.size()) - 1);
-  const DataSplit data = flags.data.load();
-  check_fits(data.training, spec.inputs(), spec.outputs());
+  NetworkSpec spec;
+  DataSplit data;
+  std::optional<Network<T>> built;
+  on_every_rank(communicator, [&] {
+    spec = start ? start->spec : flags.architecture.spec();
+    flags.resolve(static_cast<int>(spec.sizes.size()) - 1);
+    // --quiet silences the data set's fetch messages too; failures still
+    // reach the user, as exceptions.
+    std::streambuf* const stderr_buffer = std::cerr.rdbuf();
+    if (flags.quiet) std::cerr.rdbuf(nullptr);
+    try {
+      data = flags.data.load();
+      std::cerr.rdbuf(stderr_buffer);
+    } catch (...) {
+      std::cerr.rdbuf(stderr_buffer);
+      throw;
+    }
+    check_fits(data.training, spec.inputs(), spec.outputs());
+    built.emplace(start ? start->template to_network<T>() : Network<T>(spec));
+    if (!start) initialize(*built, parse_initialization(flags.initialization), rng);
+  });
+  Network<T>& network = *built;
 
-  std::optional<Network<T>> loaded;
-  if (start) loaded.emplace(start->template to_network<T>());
-  Network<T> network = loaded ? std::move(*loaded) : Network<T>(spec);
-  if (!start) initialize(network, parse_initialization(flags.initialization), rng);
-
-  Trainer<T> trainer(network, data.training, flags.training, rng, &data.validation);
+  Trainer<T> trainer(network, data.training, flags.training, rng, &data.validation, communicator);
   const bool resuming = start && start->state.has_value() && !flags.resume.empty();
   if (resuming) trainer.restore(*start->state);
 
@@ -199,18 +238,32 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
   if (monitors(flags, "validation")) monitor.validation = &data.validation;
   if (monitors(flags, "test")) monitor.test = &data.test;
 
-  const Settings settings = to_settings(flags, spec);
+  Settings settings = to_settings(flags, spec);
+  require_agreement(communicator, shared_settings_digest(settings), "the training settings",
+                    "start every rank with the same flags");
+  const bool leader = communicator.rank() == 0;  // prints and writes the files
+  const bool several_ranks = communicator.size() > 1;
+  // The network holds its starting weights here. A resumed run keeps its
+  // identifier, so its metrics file stays one run's.
+  std::string identifier = run_id(settings, network.parameters().template cast<double>());
+  if (resuming && start->settings.contains("run")) identifier = start->settings.at("run");
+  settings["run"] = identifier;
   std::optional<MetricsLog> metrics;
-  if (!flags.metrics.empty()) metrics.emplace(flags.metrics, resuming);
+  on_every_rank(communicator, [&] {
+    if (leader && !flags.metrics.empty()) metrics.emplace(flags.metrics, resuming, identifier);
+  });
+  Progress progress(flags.quiet, flags.json, flags.training.epochs, identifier);
+  std::vector<MetricsRow> history;  // for --report
 
   const TrainingOptions& options = flags.training;
-  std::cout << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
-            << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
-            << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision << ", "
-            << threads() << (threads() == 1 ? " thread" : " threads") << ", on "
-            << data.training.size() << " examples";
-  if (resuming) std::cout << " from epoch " << trainer.epochs_completed();
-  std::cout << std::endl;
+  progress.info() << (resuming ? "Resuming " : "Training ") << describe(spec) << ", eta "
+                  << options.learning_rate << ", mini-batch " << options.mini_batch_size << ", "
+                  << options.epochs << " epochs, seed " << flags.seed << ", " << flags.precision
+                  << ", " << threads() << (threads() == 1 ? " thread" : " threads");
+  if (several_ranks) progress.info() << " on each of " << communicator.size() << " ranks";
+  progress.info() << ", on " << data.training.size() << " examples";
+  if (resuming) progress.info() << " from epoch " << trainer.epochs_completed();
+  progress.info() << std::endl;
 
   const auto save_model = [&](const std::filesystem::path& path, bool with_state) {
     ModelFile model = ModelFile::from(network);
@@ -221,34 +274,100 @@ void run(TrainFlags& flags, std::optional<ModelFile> start) {
 
   StopReason reason = StopReason::completed;
   try {
-    reason = trainer.run(monitor, [&](const EpochReport& report) {
-      print_epoch(report);
-      if (metrics) metrics->write(report);
-      if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
-        save_model(flags.checkpoint, true);
-      }
-    });
+    reason = trainer.run(
+        monitor,
+        [&](const EpochReport& report) {
+          if (!leader) return;
+          try {
+            progress.on_epoch(report);
+            if (metrics) metrics->write(report);
+            if (!flags.report.empty()) history.push_back(metrics_row(report, identifier));
+            if (flags.checkpoint_every > 0 && (report.epoch + 1) % flags.checkpoint_every == 0) {
+              save_model(flags.checkpoint, true);
+            }
+          } catch (const std::exception& e) {
+            if (!several_ranks) throw;
+            // Rank 0 alone has failed, and the others wait for it in the next
+            // step's sum: end them all.
+            std::cerr << "backprop: " << e.what() << std::endl;
+            communicator.abort(dynamic_cast<const InputError*>(&e) != nullptr ? 2 : 1);
+          }
+        },
+        leader ? progress.on_batch() : BatchCallback{});
   } catch (const NumericError&) {
-    if (!flags.save.empty()) {
+    // Every rank meets a divergence at the same step; rank 0 saves.
+    progress.finish();
+    if (leader && !flags.save.empty()) {
       save_model(flags.save, false);
       std::cerr << "backprop: the last good weights were saved to " << flags.save.string() << '\n';
     }
     throw;
   }
   if (reason == StopReason::early_stopping) {
-    std::cout << "Stopped early: no better validation accuracy for "
-              << options.early_stopping_patience << " epochs; kept the best weights" << std::endl;
+    progress.info() << "Stopped early: no better validation accuracy for "
+                    << options.early_stopping_patience << " epochs; kept the best weights"
+                    << std::endl;
   } else if (reason == StopReason::schedule) {
-    std::cout << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate() << ")"
-              << std::endl;
+    progress.info() << "Stopped: the learning rate fell to eta/128 (" << trainer.learning_rate()
+                    << ")" << std::endl;
   }
+  if (!leader) return;
   if (!monitor.test || reason == StopReason::early_stopping) {
     const Evaluation test = evaluate(network, data.test);
-    std::cout << "Test: " << test.correct << " / " << test.total << std::endl;
+    if (test.regression) {
+      progress.info() << "Test: RMSE " << test.rmse << std::endl;
+    } else {
+      progress.info() << "Test: " << test.correct << " / " << test.total << std::endl;
+    }
   }
   if (!flags.save.empty()) {
     save_model(flags.save, false);
-    std::cout << "Saved the model to " << flags.save.string() << std::endl;
+    progress.info() << "Saved the model to " << flags.save.string() << std::endl;
+  }
+  if (!flags.report.empty()) {
+    // A resumed run's earlier epochs are in its metrics file, if it kept one.
+    if (resuming && !flags.metrics.empty()) history = read_metrics(flags.metrics);
+    write_report(flags.report, network, data.test, history, settings);
+    progress.info() << "Wrote the report to " << flags.report.string() << std::endl;
+  }
+}
+
+// The model a run starts from: the checkpoint of --resume (whose settings
+// then replace the flags), the model of --load, or none.
+void read_start(TrainFlags& flags, CLI::App& command, const CLI::Option* resume,
+                std::optional<ModelFile>& start) {
+  if (!flags.resume.empty()) {
+    // Only where the output goes, and how long, may change on resume.
+    for (const CLI::Option* option : command.get_options()) {
+      const std::string name = option->get_name();
+      const bool allowed = option == resume || name == "--save" || name == "--metrics" ||
+                           name == "--checkpoint" || name == "--checkpoint-every" ||
+                           name == "--epochs" || name == "--threads" || name == "--help" ||
+                           name == "--report" || name == "--quiet" || name == "--json";
+      if (!allowed && option->count() > 0) {
+        throw InputError("--resume continues the run with the settings saved in " +
+                         flags.resume.string() + ": drop " + name);
+      }
+    }
+    start = read_model(flags.resume);
+    if (!start->state) {
+      throw InputError(flags.resume.string() +
+                       " holds a model but no training state: start from it with --load, "
+                       "or resume from a file written by --checkpoint-every");
+    }
+    const int epochs = flags.training.epochs;
+    const bool epochs_given = command.get_option("--epochs")->count() > 0;
+    from_settings(start->settings, flags);
+    if (epochs_given) flags.training.epochs = epochs;
+  } else if (!flags.load.empty()) {
+    for (const char* name : {"--layers", "--activations", "--cost", "--init"}) {
+      if (command.get_option(name)->count() > 0) {
+        throw InputError(std::string("--load takes the network from ") + flags.load.string() +
+                         ": drop " + name);
+      }
+    }
+    start = read_model(flags.load);
+    start->state.reset();
   }
 }
 
@@ -351,50 +470,36 @@ void add_train_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--checkpoint", flags->checkpoint, "Where checkpoints are written")
       ->capture_default_str();
+  command->add_option("--config", flags->config,
+                      "Read flags from this file, JSON (.json) or TOML (.toml): keys are the "
+                      "flags without dashes (eta = 0.5); flags given here win over the file");
+  command->add_option("--report", flags->report,
+                      "Write an HTML report of the run here when training ends (curves, "
+                      "confusion matrix, first-layer weights, misclassified test images)");
+  command->add_flag("--quiet", flags->quiet, "Print nothing but errors");
+  command->add_flag("--json", flags->json,
+                    "Print one JSON object per epoch on stdout (as in a metrics file) and "
+                    "nothing else there; other messages go to stderr");
   CLI::Option* resume = command->add_option(
       "--resume", flags->resume,
       "Continue the run saved in this checkpoint, with its settings; the final weights equal "
       "an uninterrupted run's");
 
   command->callback([flags, command, resume] {
+    const std::unique_ptr<Communicator> communicator = world_communicator();
+    quiet_other_ranks(*communicator);
     std::optional<ModelFile> start;
-    if (!flags->resume.empty()) {
-      // Only where the output goes, and how long, may change on resume.
-      for (const CLI::Option* option : command->get_options()) {
-        const std::string name = option->get_name();
-        const bool allowed = option == resume || name == "--save" || name == "--metrics" ||
-                             name == "--checkpoint" || name == "--checkpoint-every" ||
-                             name == "--epochs" || name == "--threads" || name == "--help";
-        if (!allowed && option->count() > 0) {
-          throw InputError("--resume continues the run with the settings saved in " +
-                           flags->resume.string() + ": drop " + name);
-        }
-      }
-      start = read_model(flags->resume);
-      if (!start->state) {
-        throw InputError(flags->resume.string() +
-                         " holds a model but no training state: start from it with --load, "
-                         "or resume from a file written by --checkpoint-every");
-      }
-      const int epochs = flags->training.epochs;
-      const bool epochs_given = command->get_option("--epochs")->count() > 0;
-      from_settings(start->settings, *flags);
-      if (epochs_given) flags->training.epochs = epochs;
-    } else if (!flags->load.empty()) {
-      for (const char* name : {"--layers", "--activations", "--cost", "--init"}) {
-        if (command->get_option(name)->count() > 0) {
-          throw InputError(std::string("--load takes the network from ") + flags->load.string() +
-                           ": drop " + name);
-        }
-      }
-      start = read_model(flags->load);
-      start->state.reset();
+    if (!flags->config.empty() && flags->resume.empty()) {
+      on_every_rank(*communicator, [&] {
+        apply_config(flags->config, read_config(flags->config, *command), *command);
+      });
     }
-    set_threads(flags->threads);
+    on_every_rank(*communicator, [&] { read_start(*flags, *command, resume, start); });
+    set_threads(threads_per_rank(flags->threads, *communicator));
     if (flags->precision == "double") {
-      run<double>(*flags, start);
+      run<double>(*flags, start, *communicator);
     } else {
-      run<float>(*flags, start);
+      run<float>(*flags, start, *communicator);
     }
   });
 }

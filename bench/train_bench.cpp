@@ -39,6 +39,7 @@
 #include "backprop/evaluation.hpp"
 #include "backprop/fetch.hpp"
 #include "backprop/idx.hpp"
+#include "backprop/narrow_product.hpp"
 #include "backprop/training.hpp"
 #include "configs.hpp"
 
@@ -120,6 +121,7 @@ struct GemmTiming {
   GemmShape shape;
   Rate eigen;
   Rate openblas;  // samples == 0: not measured
+  Rate narrow;    // the library's narrow-batch kernel, for the shapes it takes (else not measured)
 };
 
 // OpenBLAS's Fortran sgemm_ and its controls, from libopenblas.so.0 if it can be loaded. Which
@@ -231,7 +233,7 @@ GemmTiming time_gemm(const GemmShape& shape, double budget_seconds, const OpenBl
                                              : Matrix<float>::Random(shape.k, shape.n);
   Matrix<float> c(shape.m, shape.n);
   const double flops = 2.0 * shape.m * shape.n * shape.k;
-  GemmTiming timing{shape, {}, {}};
+  GemmTiming timing{shape, {}, {}, {}};
   timing.eigen = time_rate(flops, budget_seconds, [&] {
     switch (shape.op) {
       case Op::nn:
@@ -246,6 +248,20 @@ GemmTiming time_gemm(const GemmShape& shape, double budget_seconds, const OpenBl
     }
     gemm_sink += c(0, 0);
   });
+  // The products a layer hands to narrow_product.hpp: few examples per mini-batch.
+  if (shape.op == Op::nn && shape.n <= kNarrowColumns) {
+    timing.narrow = time_rate(flops, budget_seconds, [&] {
+      narrow_product(a.data(), a.rows(), a.rows(), a.cols(), b.data(), b.rows(), b.cols(), c.data(),
+                     c.rows());
+      gemm_sink += c(0, 0);
+    });
+  } else if (shape.op == Op::nt && shape.k <= kNarrowColumns) {
+    timing.narrow = time_rate(flops, budget_seconds, [&] {
+      narrow_outer_product(a.data(), a.rows(), a.rows(), b.data(), b.rows(), b.rows(), b.cols(),
+                           1.0F, c.data(), c.rows());
+      gemm_sink += c(0, 0);
+    });
+  }
   if (openblas.available()) {
     timing.openblas = time_rate(flops, budget_seconds, [&] {
       openblas.multiply(shape, a, b, c);
@@ -314,15 +330,19 @@ SgemmReport measure_sgemm(bool smoke, double budget_seconds, const std::string& 
 void print_sgemm(const SgemmReport& report) {
   std::cout << "sgemm, float, 1 thread, GFLOP/s over repeated samples (best, median):\n"
             << "  Eigen " << EIGEN_WORLD_VERSION << '.' << EIGEN_MAJOR_VERSION << '.'
-            << EIGEN_MINOR_VERSION << " (the library's; SIMD " << Eigen::SimdInstructionSetsInUse()
-            << ")\n  OpenBLAS: "
+            << EIGEN_MINOR_VERSION << " (the library's for mini-batches over " << kNarrowColumns
+            << "; SIMD " << Eigen::SimdInstructionSetsInUse()
+            << ")\n  backprop: the library's narrow-batch kernels (narrow_product.hpp), for "
+               "mini-batches up to "
+            << kNarrowColumns << "\n  OpenBLAS: "
             << (report.openblas_core.empty()
                     ? std::string("not timed (--openblas-core none), or libopenblas.so.0 not "
                                   "found (Debian: libopenblas0)")
                     : report.openblas_config + ", core " + report.openblas_core)
             << '\n';
   std::cout << "  " << std::left << std::setw(24) << "product" << std::right << std::setw(16)
-            << "m x n x k" << std::setw(16) << "Eigen" << std::setw(16) << "OpenBLAS" << '\n';
+            << "m x n x k" << std::setw(16) << "Eigen" << std::setw(16) << "OpenBLAS"
+            << std::setw(16) << "backprop" << '\n';
   auto pair = [](const Rate& rate) {
     std::ostringstream text;
     if (rate.samples == 0) return std::string("-");
@@ -334,7 +354,7 @@ void print_sgemm(const SgemmReport& report) {
     dims << t.shape.m << 'x' << t.shape.n << 'x' << t.shape.k;
     std::cout << "  " << std::left << std::setw(24) << t.shape.what << std::right << std::setw(16)
               << dims.str() << std::setw(16) << pair(t.eigen) << std::setw(16) << pair(t.openblas)
-              << '\n';
+              << std::setw(16) << pair(t.narrow) << '\n';
   }
   std::cout << std::fixed << std::setprecision(1)
             << "  sgemm peak (best large product): " << report.peak() << " GFLOP/s   (Eigen "

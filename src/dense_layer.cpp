@@ -1,8 +1,35 @@
 #include "backprop/dense_layer.hpp"
 
+#include "backprop/narrow_product.hpp"
 #include "backprop/parallel.hpp"
 
 namespace backprop {
+
+namespace {
+
+// z = w a: the narrow-batch kernel for a few examples, Eigen's product otherwise.
+template <typename T, typename W, typename Z>
+void multiply(const W& w, const ConstMatrixRef<T>& a, Z&& z) {
+  if (a.cols() <= kNarrowColumns) {
+    narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), a.data(), a.outerStride(),
+                   a.cols(), z.data(), z.outerStride());
+  } else {
+    z.noalias() = w * a;
+  }
+}
+
+// g = scale delta a^T, likewise.
+template <typename T, typename D, typename G>
+void multiply_transposed(T scale, const D& delta, const ConstMatrixRef<T>& a, G&& g) {
+  if (a.cols() <= kNarrowColumns) {
+    narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(), a.outerStride(),
+                         a.rows(), a.cols(), scale, g.data(), g.outerStride());
+  } else {
+    g.noalias() = scale * delta * a.transpose();
+  }
+}
+
+}  // namespace
 
 template <typename T>
 DenseLayer<T>::DenseLayer(int inputs, int outputs, Activation activation, T* params, T* grads)
@@ -19,7 +46,7 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   dropped_ = false;
   if (block_count(weights.rows()) == 1) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
-    z_.noalias() = weights * input;
+    multiply<T>(weights, input, z_);
     z_.colwise() += biases;
     // A^l = sigma(Z^l)
     activate(activation_, z_, a_);
@@ -31,7 +58,7 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
     auto z = z_.middleRows(begin, size);
-    z.noalias() = weights.middleRows(begin, size) * input;
+    multiply<T>(weights.middleRows(begin, size), input, z);
     z.colwise() += biases.segment(begin, size);
     // A^l = sigma(Z^l)
     if (!softmax) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
@@ -60,15 +87,14 @@ void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& in
     // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
     bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
     // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-    weight_gradient.noalias() = inverse_m * delta * input.transpose();
+    multiply_transposed<T>(inverse_m, delta, input, weight_gradient);
   } else {
     for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
       const auto delta_rows = delta.middleRows(begin, size);
       // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
       bias_gradient.segment(begin, size).noalias() = delta_rows.rowwise().sum() * inverse_m;
       // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-      weight_gradient.middleRows(begin, size).noalias() =
-          inverse_m * delta_rows * input.transpose();
+      multiply_transposed<T>(inverse_m, delta_rows, input, weight_gradient.middleRows(begin, size));
     });
   }
   // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1, in blocks

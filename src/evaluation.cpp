@@ -1,6 +1,7 @@
 #include "backprop/evaluation.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -9,29 +10,45 @@ namespace backprop {
 
 template <typename T>
 Evaluation evaluate(Network<T>& network, const Dataset& data, long chunk) {
+  return evaluate_part(network, data, 0, data.size(), chunk);
+}
+
+template <typename T>
+Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, long size,
+                         long chunk) {
   check_fits(data, network.spec().inputs(), network.spec().outputs());
   const int outputs = network.spec().outputs();
   Evaluation result;
-  result.total = data.size();
-  std::vector<int> indices(static_cast<std::size_t>(std::min(chunk, data.size())));
+  result.total = size;
+  result.regression = data.regression();
+  double squared_error = 0;
+  std::vector<int> indices(static_cast<std::size_t>(std::min(chunk, size)));
   Matrix<T> x;
   Matrix<T> y;
   double cost_sum = 0;
-  for (long first = 0; first < data.size(); first += chunk) {
-    const long count = std::min(chunk, data.size() - first);
+  const long end = begin + size;
+  for (long first = begin; first < end; first += chunk) {
+    const long count = std::min(chunk, end - first);
     indices.resize(static_cast<std::size_t>(count));
     std::iota(indices.begin(), indices.end(), static_cast<int>(first));
     gather(data, std::span<const int>(indices), outputs, x, y);
     const double chunk_cost = network.cost(x, y);
     cost_sum += chunk_cost * static_cast<double>(count);
     const Matrix<T>& a = network.layer(network.layer_count() - 1).a();
+    if (result.regression) {
+      squared_error += static_cast<double>((a - y).squaredNorm());
+      continue;
+    }
     for (long i = 0; i < count; ++i) {
       Eigen::Index predicted = 0;
       a.col(i).maxCoeff(&predicted);
       if (predicted == data.labels[static_cast<std::size_t>(first + i)]) ++result.correct;
     }
   }
-  result.cost = data.size() == 0 ? 0.0 : cost_sum / static_cast<double>(data.size());
+  result.cost = size == 0 ? 0.0 : cost_sum / static_cast<double>(size);
+  if (result.regression && size > 0) {
+    result.rmse = std::sqrt(squared_error / static_cast<double>(size * outputs));
+  }
   return result;
 }
 
@@ -68,5 +85,7 @@ template Eigen::MatrixXi confusion_matrix<float>(Network<float>&, const Dataset&
 template Eigen::MatrixXi confusion_matrix<double>(Network<double>&, const Dataset&);
 template Evaluation evaluate<float>(Network<float>&, const Dataset&, long);
 template Evaluation evaluate<double>(Network<double>&, const Dataset&, long);
+template Evaluation evaluate_part<float>(Network<float>&, const Dataset&, long, long, long);
+template Evaluation evaluate_part<double>(Network<double>&, const Dataset&, long, long, long);
 
 }  // namespace backprop

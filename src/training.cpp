@@ -4,15 +4,53 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <numeric>
 #include <span>
 #include <sstream>
 #include <string>
 
 #include "backprop/error.hpp"
+#include "backprop/sha256.hpp"
 
 namespace backprop {
 namespace {
+
+template <typename Value>
+std::span<const std::byte> bytes_of(const Value* values, std::size_t count) {
+  return std::as_bytes(std::span(values, count));
+}
+
+// What the ranks of a data-parallel run must agree on, as SHA-256 digests.
+std::string digest(const Dataset& data) {
+  Sha256 sha;
+  const std::int64_t shape[] = {data.inputs.rows(), data.inputs.cols(), data.classes};
+  sha.update(bytes_of(shape, 3));
+  sha.update(bytes_of(data.inputs.data(), static_cast<std::size_t>(data.inputs.size())));
+  sha.update(bytes_of(data.labels.data(), data.labels.size()));
+  return sha.hex();
+}
+
+template <typename Values>
+std::string digest(const Values& values) {
+  Sha256 sha;
+  sha.update(bytes_of(values.data(), static_cast<std::size_t>(values.size())));
+  return sha.hex();
+}
+
+std::string digest(const TrainingState& state) {
+  Sha256 sha;
+  sha.update(bytes_of(&state.epochs_completed, 1));
+  sha.update(bytes_of(state.rng_state.data(), state.rng_state.size()));
+  sha.update(bytes_of(state.optimizer_state.data(), state.optimizer_state.size()));
+  sha.update(bytes_of(state.best_parameters.data(), state.best_parameters.size()));
+  for (const auto& [name, value] : state.scalars) {
+    sha.update(bytes_of(name.data(), name.size() + 1));
+    sha.update(bytes_of(&value, 1));
+  }
+  return sha.hex();
+}
 
 // A NaN or an infinity anywhere makes the sum non-finite, and a vectorised
 // sum is far cheaper than Eigen's element-by-element allFinite(); only a sum
@@ -47,33 +85,52 @@ void TrainingOptions::validate() const {
 
 template <typename T>
 Trainer<T>::Trainer(Network<T>& network, const Dataset& training, const TrainingOptions& options,
-                    Rng& rng, const Dataset* validation)
+                    Rng& rng, const Dataset* validation, Communicator& communicator)
     : network_(network),
       training_(training),
       options_(options),
       rng_(rng),
       validation_(validation),
+      communicator_(communicator),
       optimizer_(options.optimizer, network.parameter_count()),
       schedule_(options.schedule, options.learning_rate) {
-  options_.validate();
-  Dropout{options_.dropout, nullptr}.validate(network.layer_count());
-  const int inputs = network.spec().inputs();
-  const int outputs = network.spec().outputs();
-  check_fits(training, inputs, outputs);
-  if (training.size() == 0) throw InputError("the training set " + training.source + " is empty");
-  if (options_.needs_validation() && (validation == nullptr || validation->size() == 0)) {
-    throw InputError(
-        "the plateau schedule and early stopping judge by validation accuracy: hold back "
-        "validation data with --validation-size");
+  // Checks that need no other rank; should one rank fail them, all stop.
+  on_every_rank(communicator_, [&] {
+    options_.validate();
+    Dropout{options_.dropout, nullptr}.validate(network.layer_count());
+    const int inputs = network.spec().inputs();
+    const int outputs = network.spec().outputs();
+    check_fits(training, inputs, outputs);
+    if (training.size() == 0) {
+      throw InputError("the training set " + training.source + " is empty");
+    }
+    if (options_.needs_validation() && (validation == nullptr || validation->size() == 0)) {
+      throw InputError(
+          "the plateau schedule and early stopping judge by validation accuracy: hold back "
+          "validation data with --validation-size");
+    }
+    if (validation != nullptr) check_fits(*validation, inputs, outputs);
+  });
+  if (communicator_.size() > 1) {
+    const std::string fix = "every rank must read the same files (compare their SHA-256 sums)";
+    require_agreement(communicator_, digest(training), "the training data", fix);
+    require_agreement(communicator_, validation != nullptr ? digest(*validation) : "",
+                      "the validation data", fix);
+    require_agreement(communicator_, digest(network.parameters()), "the starting model",
+                      "give every rank the same --load file, or the same seed and --init");
+    // The bits agree already; the run's weights are, by definition, rank 0's.
+    communicator_.broadcast(
+        std::as_writable_bytes(std::span(network.parameters().data(), network.parameters().size())),
+        0);
   }
-  if (validation != nullptr) check_fits(*validation, inputs, outputs);
   // The data stay where they are; each epoch permutes this list of indices.
   order_.resize(static_cast<std::size_t>(training.size()));
   std::iota(order_.begin(), order_.end(), 0);
 }
 
 template <typename T>
-StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch) {
+StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch,
+                           const BatchCallback& on_batch) {
   while (epochs_completed_ < options_.epochs) {
     const int epoch = epochs_completed_;
     EpochReport report;
@@ -81,9 +138,12 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
     report.learning_rate = schedule_.learning_rate();
     last_good_parameters_ = network_.parameters();
     const auto start = std::chrono::steady_clock::now();
-    train_epoch(epoch);
+    communication_seconds_ = 0;
+    train_epoch(epoch, on_batch);
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     report.training_seconds = elapsed.count();
+    report.communication_seconds = communication_seconds_;
+    check_ranks_agree(epoch);
 
     report.training = measure(monitor.training);
     report.validation = measure(monitor.validation != nullptr
@@ -92,8 +152,9 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
     report.test = measure(monitor.test);
     ++epochs_completed_;
 
+    // Accuracy, or -RMSE on regression data: higher is better either way.
     std::optional<double> accuracy;
-    if (report.validation) accuracy = report.validation->accuracy();
+    if (report.validation) accuracy = report.validation->score();
     const bool schedule_done = schedule_.after_epoch(
         epoch, options_.schedule.needs_validation() ? accuracy : std::nullopt);
     bool stop_early = false;
@@ -118,7 +179,7 @@ StopReason Trainer<T>::run(const Monitor& monitor, const EpochCallback& on_epoch
 }
 
 template <typename T>
-void Trainer<T>::train_epoch(int epoch) {
+void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
   // Each epoch's order is a fresh permutation of 0..n-1 drawn from the
   // generator, so it depends only on the generator's state: what a
   // checkpoint saves.
@@ -127,13 +188,37 @@ void Trainer<T>::train_epoch(int epoch) {
   const long n = training_.size();
   const long m = options_.mini_batch_size;
   const int outputs = network_.spec().outputs();
-  const Dropout dropout{options_.dropout, &rng_};
+  const int rank = communicator_.rank();
+  const int ranks = communicator_.size();
+  // With several ranks each draws its dropout masks (for its own examples)
+  // from a generator of its own, seeded by one draw from the run's
+  // generator at the start of the epoch: the run's generator, and so the
+  // shuffle, stays the same on every rank, and a checkpoint still holds
+  // all the random state.
+  std::optional<Rng> rank_rng;
+  if (ranks > 1 && Dropout{options_.dropout, nullptr}.active()) {
+    constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15;  // 2^64 / golden ratio, a bit mixer
+    rank_rng.emplace(rng_.below(std::numeric_limits<std::uint64_t>::max()) +
+                     kGolden * static_cast<std::uint64_t>(rank + 1));
+  }
+  const Dropout dropout{options_.dropout, rank_rng ? &*rank_rng : &rng_};
   const Dropout* thinning = dropout.active() ? &dropout : nullptr;
+  BatchReport progress;
+  progress.epoch = epoch;
+  progress.examples_total = n;
 
   for (long first = 0, batch = 0; first < n; first += m, ++batch) {
     const long count = std::min(m, n - first);
-    gather(training_, std::span<const int>(order_).subspan(first, count), outputs, x_, y_);
-    const double cost = network_.backprop(x_, y_, thinning);
+    const Share share = share_of(count, rank, ranks);
+    double cost = 0;
+    if (share.count > 0) {
+      gather(training_, std::span<const int>(order_).subspan(first + share.first, share.count),
+             outputs, x_, y_);
+      cost = network_.backprop(x_, y_, thinning);
+    } else {
+      network_.gradients().setZero();  // a mini-batch smaller than p leaves this rank none
+    }
+    if (ranks > 1) sum_over_ranks(share, count, cost);
     // dC/dtheta of C = C_0 + penalty: the book's weight decay for L2.
     options_.regularization.add_gradient(network_, n);
     if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
@@ -161,6 +246,45 @@ void Trainer<T>::train_epoch(int epoch) {
       network_.parameters() = last_good_parameters_;
       diverged(epoch, batch, "a weight overflowed to infinity");
     }
+    if (on_batch) {
+      // backprop() returned the batch's mean cost; the sum keeps later
+      // batches weighted by their size (the last may be smaller).
+      progress.examples_done = first + count;
+      progress.cost_sum += cost * static_cast<double>(count);
+      on_batch(progress);
+    }
+  }
+}
+
+template <typename T>
+void Trainer<T>::sum_over_ranks(const Share& share, long count, double& cost) {
+  // Each rank holds the mean over its share; weighted by its share of the
+  // mini-batch, their sum is the mean over the whole mini-batch (BP3, BP4
+  // with m = count): the gradient one process would compute.
+  const double weight = static_cast<double>(share.count) / static_cast<double>(count);
+  network_.gradients() *= static_cast<T>(weight);
+  double total_cost = cost * weight;
+  const auto start = std::chrono::steady_clock::now();
+  communicator_.allreduce_sum(
+      std::span<T>(network_.gradients().data(), network_.gradients().size()));
+  communicator_.allreduce_sum(std::span<double>(&total_cost, 1));
+  const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+  communication_seconds_ += elapsed.count();
+  cost = total_cost;
+}
+
+template <typename T>
+void Trainer<T>::check_ranks_agree(int epoch) {
+  // Every rank took the same steps from the same sums, so the weights must
+  // be the same bits; if an MPI library's sums ever differed between
+  // ranks, they would silently train different networks.
+  if (communicator_.size() == 1) return;
+  const int rank = first_rank_differing(communicator_, digest(network_.parameters()));
+  if (rank >= 0) {
+    throw Error("the weights of rank " + std::to_string(rank) +
+                " differ from rank 0's after epoch " + std::to_string(epoch) +
+                ": the MPI library's allreduce gave the ranks different sums; run on 2 ranks, "
+                "or configure the MPI library for a deterministic reduction");
   }
 }
 
@@ -177,7 +301,17 @@ void Trainer<T>::diverged(int epoch, long batch, const std::string& what) {
 template <typename T>
 std::optional<Evaluation> Trainer<T>::measure(const Dataset* data) {
   if (data == nullptr || data->size() == 0) return std::nullopt;
-  Evaluation evaluation = evaluate(network_, *data);
+  // Each rank evaluates its share; the counts and the cost sums add up.
+  const Share share = share_of(data->size(), communicator_.rank(), communicator_.size());
+  Evaluation evaluation = evaluate_part(network_, *data, share.first, share.count);
+  if (communicator_.size() > 1) {
+    double sums[] = {static_cast<double>(evaluation.correct),
+                     evaluation.cost * static_cast<double>(share.count)};
+    communicator_.allreduce_sum(sums);
+    evaluation.correct = static_cast<long>(sums[0]);
+    evaluation.total = data->size();
+    evaluation.cost = sums[1] / static_cast<double>(data->size());
+  }
   evaluation.cost += options_.regularization.cost(network_, training_.size());
   return evaluation;
 }
@@ -200,6 +334,13 @@ TrainingState Trainer<T>::state() const {
 
 template <typename T>
 void Trainer<T>::restore(const TrainingState& state) {
+  require_agreement(communicator_, digest(state), "the checkpoint's training state",
+                    "give every rank the same --resume file");
+  on_every_rank(communicator_, [&] { restore_here(state); });
+}
+
+template <typename T>
+void Trainer<T>::restore_here(const TrainingState& state) {
   const auto scalar = [&](const char* name) {
     const auto found = state.scalars.find(name);
     if (found == state.scalars.end()) {

@@ -73,6 +73,28 @@ TEST(GradientCheck, EveryActivationAndCostOnNetworksOfTwoToFourLayers) {
   std::cout << "worst relative error over " << networks << " networks: " << worst << '\n';
 }
 
+// Regression, as CSV data with --regression train it: an identity output
+// layer, the quadratic cost and real-valued targets of any sign and size
+// (not one-hot vectors), where BP1 is Delta^L = a - y exactly.
+TEST(GradientCheck, IdentityOutputAndQuadraticCostOnRealValuedTargets) {
+  Rng rng(77);
+  NetworkSpec spec;
+  spec.sizes = {3, 6, 2};
+  spec.activations = {Activation::tanh, Activation::identity};
+  spec.cost = Cost::quadratic;
+  Network<double> network(spec);
+  initialize(network, Initialization::scaled, rng);
+  Matrix<double> x(3, 9);
+  Matrix<double> y(2, 9);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = rng.normal();
+  for (Eigen::Index i = 0; i < y.size(); ++i) y(i) = 10 * rng.normal();
+  const auto checks = gradient_check(network, x, y);
+  ASSERT_EQ(checks.size(), 2U);
+  for (const auto& check : checks) {
+    EXPECT_LE(check.max_relative_error, kTolerance) << "layer " << check.layer;
+  }
+}
+
 TEST(GradientCheck, ReportsADisagreement) {
   // A check that cannot fail proves nothing. With a coarse step h = 0.5 the
   // difference quotient's O(h^2) error is large, and the check must say so.

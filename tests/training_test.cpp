@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <numbers>
+#include <vector>
 
 #include "backprop/error.hpp"
 #include "backprop/initialization.hpp"
@@ -119,6 +121,36 @@ TEST(Training, BadOptionsAreRejected) {
   EXPECT_THROW(options.validate(), InputError);
 }
 
+TEST(Training, BatchCallbackReportsTheRunningCostOfEachMiniBatch) {
+  // 21 examples in mini-batches of 10: 10, 10 and a last one of 1, so a
+  // running cost that forgot to weight batches by their size would be off.
+  const Dataset training = rings(7, 3);
+  Network<double> network(
+      NetworkSpec{{2, 5, 3}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic});
+  Rng rng(5);
+  initialize(network, Initialization::large, rng);
+  const double cost_before = evaluate(network, training).cost;
+
+  TrainingOptions options;
+  options.epochs = 2;
+  options.mini_batch_size = 10;
+  options.learning_rate = 1e-9;  // the weights barely move: the running cost is C at the start
+  std::vector<BatchReport> reports;
+  Trainer<double> trainer(network, training, options, rng);
+  trainer.run({}, {}, [&](const BatchReport& report) { reports.push_back(report); });
+
+  ASSERT_EQ(reports.size(), 6u);
+  const std::vector<long> done{10, 20, 21, 10, 20, 21};
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].epoch, static_cast<int>(i / 3));
+    EXPECT_EQ(reports[i].examples_done, done[i]);
+    EXPECT_EQ(reports[i].examples_total, 21);
+  }
+  // The epoch's mean of C_x over all 21 examples, as evaluate() computes it.
+  EXPECT_NEAR(reports[2].running_cost(), cost_before, 1e-7 * cost_before);
+  EXPECT_NEAR(reports[5].running_cost(), cost_before, 1e-7 * cost_before);
+}
+
 }  // namespace
 }  // namespace backprop
 
@@ -131,11 +163,14 @@ TEST(Training, ResumingFromTheStateEqualsAnUninterruptedRun) {
   const Dataset training = rings(40, 12);
   const Dataset validation = rings(10, 13);
   const NetworkSpec spec{{2, 6, 3}, {Activation::relu, Activation::softmax}, Cost::log_likelihood};
-  for (OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov,
-                             OptimizerKind::adam}) {
+  // Mini-batches of 7 take the narrow kernels, of 20 the general product.
+  for (const auto& [kind, mini_batch_size] :
+       {std::pair{OptimizerKind::sgd, 7}, std::pair{OptimizerKind::momentum, 7},
+        std::pair{OptimizerKind::nesterov, 20}, std::pair{OptimizerKind::adam, 7},
+        std::pair{OptimizerKind::adam, 20}}) {
     TrainingOptions options;
     options.epochs = 4;
-    options.mini_batch_size = 7;
+    options.mini_batch_size = mini_batch_size;
     options.learning_rate = kind == OptimizerKind::adam ? 0.01 : 0.3;
     options.optimizer.kind = kind;
     options.dropout = {0.25, 0};
@@ -162,7 +197,7 @@ TEST(Training, ResumingFromTheStateEqualsAnUninterruptedRun) {
     }
     EXPECT_EQ(0, std::memcmp(whole.parameters().data(), pieces.parameters().data(),
                              sizeof(float) * whole.parameter_count()))
-        << to_string(kind);
+        << to_string(kind) << ", mini-batch " << mini_batch_size;
   }
 }
 

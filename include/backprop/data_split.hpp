@@ -1,4 +1,4 @@
-// The book's three-way split of an IDX data set such as MNIST.
+// The book's three-way split of a data set such as MNIST.
 //
 // Nielsen trains on the first 50,000 of MNIST's 60,000 training images,
 // keeps the last 10,000 for validation, and tests on the 10,000 test images.
@@ -31,5 +31,10 @@ struct DataSplit {
 // validation set. Throws InputError if validation_size is negative or leaves
 // no training examples, or if the training and test sets differ in shape.
 DataSplit load_split(const IdxFiles& files, long validation_size = 10000);
+
+// The same split of data sets already read (from CSV, say): the last
+// `validation_size` examples of `all` validate. Throws InputError as
+// load_split does, and if the two sets differ in features or targets.
+DataSplit split_data(Dataset all, Dataset test, long validation_size);
 
 }  // namespace backprop

@@ -9,13 +9,20 @@
 
 namespace backprop {
 
+// Classification data carry a class label per example (the target is its
+// one-hot vector); regression data carry a real-valued target vector per
+// example instead, and no labels.
 struct Dataset {
   Matrix<float> inputs;     // features x examples; one column per example
   std::vector<int> labels;  // the class of each example, in [0, classes)
+  Matrix<float> targets;    // regression only: outputs x examples; empty otherwise
   int classes = 0;          // number of classes (1 + the largest label seen)
   std::string source;       // where it came from, for error messages
 
-  long size() const { return static_cast<long>(labels.size()); }
+  bool regression() const { return targets.rows() > 0; }
+  long size() const {
+    return regression() ? static_cast<long>(targets.cols()) : static_cast<long>(labels.size());
+  }
   int features() const { return static_cast<int>(inputs.rows()); }
 
   // Examples [first, first + count), copied.
@@ -23,14 +30,16 @@ struct Dataset {
 };
 
 // Gathers the examples named by `indices` into the columns of x (features x
-// m) and their one-hot targets into y (outputs x m), converting to T. The
+// m) and their targets (one-hot, or the regression targets) into y
+// (outputs x m), converting to T. The
 // data set itself is never reordered: shuffling permutes indices only.
 template <typename T>
 void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
             Matrix<T>& y);
 
 // Throws InputError if a network with these input and output sizes cannot
-// be used on `data` (wrong feature count, a label >= outputs).
+// be used on `data` (wrong feature count, a label >= outputs, a number of
+// regression targets other than `outputs`).
 void check_fits(const Dataset& data, int inputs, int outputs);
 
 }  // namespace backprop

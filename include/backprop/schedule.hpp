@@ -11,6 +11,7 @@
 // epochs without a better validation accuracy, keeping the best weights.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,7 +37,7 @@ struct ScheduleOptions {
 // The schedule's state, kept in checkpoints.
 struct ScheduleState {
   double learning_rate = 0;
-  double best_accuracy = -1;
+  double best_accuracy = std::numeric_limits<double>::lowest();
   int epochs_without_improvement = 0;
 };
 

@@ -1,0 +1,223 @@
+#include "backprop/narrow_product.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+namespace backprop {
+namespace {
+
+namespace simd = Eigen::internal;
+
+// Eigen's packet types are vector types with attributes (__m512 and kin),
+// which GCC drops, and warns about, when they are template arguments; the
+// attributes do not matter for the traits looked up here.
+#pragma GCC diagnostic ignored "-Wignored-attributes"
+
+template <typename T>
+using Packet = typename simd::packet_traits<T>::type;
+
+template <typename T>
+constexpr int kLanes = simd::unpacket_traits<Packet<T>>::size;
+
+// Columns per register tile. A tile of two packets of rows by c columns
+// holds 2c partial sums, plus two packets of W and one broadcast value: with
+// 32 vector registers (AVX-512) c = 8 fits, with 16 (AVX2) c = 4.
+constexpr int kTileColumns = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 8 : 4;
+
+// The first `count` lanes from `from`, zeros in the rest; reads nothing past
+// from[count - 1].
+template <typename T>
+Packet<T> load_first(const T* from, int count) {
+  if (count == kLanes<T>) return simd::ploadu<Packet<T>>(from);
+  alignas(64) T lanes[kLanes<T>] = {};
+  std::memcpy(lanes, from, sizeof(T) * static_cast<std::size_t>(count));
+  return simd::pload<Packet<T>>(lanes);
+}
+
+// Stores the first `count` lanes of `packet`; writes nothing past
+// to[count - 1]. A masked store where Eigen has one for this packet.
+template <typename T>
+void store_first(T* to, const Packet<T>& packet, int count) {
+  if (count == kLanes<T>) {
+    simd::pstoreu(to, packet);
+  } else if constexpr (simd::unpacket_traits<Packet<T>>::masked_store_available) {
+    using Mask = typename simd::unpacket_traits<Packet<T>>::mask_t;
+    simd::pstoreu<T>(to, packet, static_cast<Mask>((1U << count) - 1));
+  } else {
+    alignas(64) T lanes[kLanes<T>];
+    simd::pstore(lanes, packet);
+    std::memcpy(to, lanes, sizeof(T) * static_cast<std::size_t>(count));
+  }
+}
+
+// Calls f(std::integral_constant<int, n>) for 1 <= n <= kTileColumns.
+template <typename F>
+void with_columns(int n, F&& f) {
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    ((n == I + 1 ? (f(std::integral_constant<int, I + 1>{}), 0) : 0), ...);
+  }
+  (std::make_integer_sequence<int, kTileColumns>{});
+}
+
+// Calls f(std::integral_constant<int, p>) with the packets (1 or 2) that
+// hold `rows` rows.
+template <typename T, typename F>
+void with_packets(Eigen::Index rows, F&& f) {
+  if (rows > kLanes<T>) {
+    f(std::integral_constant<int, 2>{});
+  } else {
+    f(std::integral_constant<int, 1>{});
+  }
+}
+
+// Lanes of packet p that hold one of the tile's `rows` rows.
+template <typename T>
+int lanes_in(Eigen::Index rows, int p) {
+  return static_cast<int>(
+      std::clamp<Eigen::Index>(rows - Eigen::Index{p} * kLanes<T>, 0, kLanes<T>));
+}
+
+// One tile of z = w a: `rows` (<= P packets) rows by C columns, summed over
+// the whole inner dimension in registers.
+template <typename T, int P, int C>
+void product_tile(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen::Index inner,
+                  const T* a, Eigen::Index a_stride, T* z, Eigen::Index z_stride) {
+  Packet<T> sum[C][P];
+  for (auto& column : sum) {
+    for (auto& packet : column) packet = simd::pset1<Packet<T>>(T(0));
+  }
+  // A whole-packet load of a column of w also reads the rows below the tile,
+  // which belong to w's later columns; it must stop inside w, so the last
+  // columns are read lane by lane.
+  const Eigen::Index overhang = Eigen::Index{P} * kLanes<T> - rows;
+  const Eigen::Index whole =
+      std::max<Eigen::Index>(0, inner - (overhang + w_stride - 1) / w_stride);
+  const auto accumulate = [&](Eigen::Index k, const Packet<T>(&w_k)[P]) {
+    for (int j = 0; j < C; ++j) {
+      const Packet<T> a_kj = simd::pset1<Packet<T>>(a[k + j * a_stride]);
+      for (int p = 0; p < P; ++p) sum[j][p] = simd::pmadd(w_k[p], a_kj, sum[j][p]);
+    }
+  };
+  for (Eigen::Index k = 0; k < whole; ++k) {
+    Packet<T> w_k[P];
+    for (int p = 0; p < P; ++p) w_k[p] = simd::ploadu<Packet<T>>(w + k * w_stride + p * kLanes<T>);
+    accumulate(k, w_k);
+  }
+  for (Eigen::Index k = whole; k < inner; ++k) {
+    Packet<T> w_k[P];
+    for (int p = 0; p < P; ++p) {
+      w_k[p] = load_first(w + k * w_stride + p * kLanes<T>, lanes_in<T>(rows, p));
+    }
+    accumulate(k, w_k);
+  }
+  for (int j = 0; j < C; ++j) {
+    for (int p = 0; p < P; ++p) {
+      const int lanes = lanes_in<T>(rows, p);
+      if (lanes > 0) store_first(z + j * z_stride + p * kLanes<T>, sum[j][p], lanes);
+    }
+  }
+}
+
+// One tile of g = scale * delta a^T: `rows` (<= P packets) rows by C columns
+// of g, from the tile's rows of delta (already in registers, `delta_rows`).
+template <typename T, int P, int C>
+void outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows, const T* a,
+                        Eigen::Index a_stride, Eigen::Index m, T scale, T* g,
+                        Eigen::Index g_stride) {
+  Packet<T> sum[C][P];
+  for (auto& column : sum) {
+    for (auto& packet : column) packet = simd::pset1<Packet<T>>(T(0));
+  }
+  // sum_x delta^x (a^x)^T, one example x at a time.
+  for (Eigen::Index x = 0; x < m; ++x) {
+    for (int c = 0; c < C; ++c) {
+      const Packet<T> a_cx = simd::pset1<Packet<T>>(a[c + x * a_stride]);
+      for (int p = 0; p < P; ++p) sum[c][p] = simd::pmadd(delta_rows[x][p], a_cx, sum[c][p]);
+    }
+  }
+  const Packet<T> factor = simd::pset1<Packet<T>>(scale);
+  for (int c = 0; c < C; ++c) {
+    for (int p = 0; p < P; ++p) {
+      const int lanes = lanes_in<T>(rows, p);
+      if (lanes > 0) {
+        store_first(g + c * g_stride + p * kLanes<T>, simd::pmul(sum[c][p], factor), lanes);
+      }
+    }
+  }
+}
+
+// The row tiles: two packets of rows each, the last one possibly fewer.
+template <typename T, typename F>
+void for_each_row_tile(Eigen::Index rows, F&& f) {
+  constexpr Eigen::Index kTileRows = 2 * kLanes<T>;
+  for (Eigen::Index begin = 0; begin < rows; begin += kTileRows) {
+    f(begin, std::min(kTileRows, rows - begin));
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void narrow_product(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen::Index inner,
+                    const T* a, Eigen::Index a_stride, Eigen::Index m, T* z,
+                    Eigen::Index z_stride) {
+  // Columns in tiles of near-equal width (10 = 5 + 5, not 8 + 2), so that
+  // every tile has enough independent sums to keep the FMA units busy.
+  const Eigen::Index tiles = (m + kTileColumns - 1) / kTileColumns;
+  for_each_row_tile<T>(rows, [&](Eigen::Index row, Eigen::Index tile_rows) {
+    with_packets<T>(tile_rows, [&](auto packets) {
+      Eigen::Index column = 0;
+      for (Eigen::Index t = 0; t < tiles; ++t) {
+        const auto width = static_cast<int>((m - column) / (tiles - t));
+        with_columns(width, [&](auto columns) {
+          product_tile<T, packets(), columns()>(w + row, w_stride, tile_rows, inner,
+                                                a + column * a_stride, a_stride,
+                                                z + row + column * z_stride, z_stride);
+        });
+        column += width;
+      }
+    });
+  });
+}
+
+template <typename T>
+void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
+                          Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale,
+                          T* g, Eigen::Index g_stride) {
+  for_each_row_tile<T>(rows, [&](Eigen::Index row, Eigen::Index tile_rows) {
+    with_packets<T>(tile_rows, [&](auto packets) {
+      constexpr int P = packets();
+      // This tile's rows of delta, one packet row per example, kept for
+      // every column of g.
+      Packet<T> delta_rows[kNarrowColumns][P];
+      for (Eigen::Index x = 0; x < m; ++x) {
+        for (int p = 0; p < P; ++p) {
+          delta_rows[x][p] =
+              load_first(delta + row + x * delta_stride + p * kLanes<T>, lanes_in<T>(tile_rows, p));
+        }
+      }
+      for (Eigen::Index column = 0; column < columns; column += kTileColumns) {
+        const auto width = static_cast<int>(std::min<Eigen::Index>(kTileColumns, columns - column));
+        with_columns(width, [&](auto tile_columns) {
+          outer_product_tile<T, P, tile_columns()>(delta_rows, tile_rows, a + column, a_stride, m,
+                                                   scale, g + row + column * g_stride, g_stride);
+        });
+      }
+    });
+  });
+}
+
+template void narrow_product<float>(const float*, Eigen::Index, Eigen::Index, Eigen::Index,
+                                    const float*, Eigen::Index, Eigen::Index, float*, Eigen::Index);
+template void narrow_product<double>(const double*, Eigen::Index, Eigen::Index, Eigen::Index,
+                                     const double*, Eigen::Index, Eigen::Index, double*,
+                                     Eigen::Index);
+template void narrow_outer_product<float>(const float*, Eigen::Index, Eigen::Index, const float*,
+                                          Eigen::Index, Eigen::Index, Eigen::Index, float, float*,
+                                          Eigen::Index);
+template void narrow_outer_product<double>(const double*, Eigen::Index, Eigen::Index, const double*,
+                                           Eigen::Index, Eigen::Index, Eigen::Index, double,
+                                           double*, Eigen::Index);
+
+}  // namespace backprop
