@@ -83,6 +83,9 @@ def csv_seeds():
         "quoted-first": b"\x09" + b'"label","a"\n2,0.5\n',
         "ragged": b"\x00" + b"1,2,0\n3,1\n",
         "words": b"\x02" + b"1,two,0\n",
+        # What the fuzzer found first: a regression target finite as a double but
+        # beyond float's range, once read as infinity.
+        "target-beyond-float": b"\x0e" + b"0.5,1\n" + b"2" * 60 + b"3,0.7\n",
     }
     for name, content in seeds.items():
         write("csv", name, content)

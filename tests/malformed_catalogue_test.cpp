@@ -371,6 +371,9 @@ std::vector<Case> csv_cases() {
        csv("0.1,0.2,0\n0.3,zero,1\n")},
       {"csv_class_not_whole", train(Args{"--layers", "2,2"} + files), "bad.csv",
        csv("0.1,0.2,0\n0.3,0.4,1.5\n")},
+      // 1e39 is a finite double but an infinite float, as the data set holds it.
+      {"csv_number_beyond_float", train(Args{"--layers", "2,2"} + files), "'1e39'",
+       csv("0.1,0.2,0\n0.3,1e39,1\n")},
       {"csv_only_a_header", train(Args{"--layers", "2,2"} + files), "bad.csv", csv("x,y,label\n")},
   };
 }
