@@ -100,6 +100,9 @@ def config_seeds():
         "unknown.json": b"\x00" + b'{"etta": 1}',
         "twice.json": b"\x00" + b'{"eta": 1, "eta": 2}',
         "types.toml": b"\x01" + b'eta = "fast"\nthreads = 1.5\n',
+        # What the fuzzer found first: a JSON number beyond a double, once an uncaught
+        # exception (exit code 1) instead of a message.
+        "overflow.json": b"\x00" + b'{"eta": 1e999}',
     }
     for name, content in seeds.items():
         write("config", name, content)

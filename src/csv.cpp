@@ -194,10 +194,9 @@ class Parser {
     double value = 0;
     const std::string_view field = row.fields[column];
     if (!parse_number(field, value)) {
-      throw InputError(
-          where(row, column) + ": '" + std::string(field) + "' is not a number" +
-          (field.empty() ? " (the field is empty)" : "") +
-          "; every field but the header's must be a finite number (within float's +-3.4e38)");
+      throw InputError(where(row, column) + ": '" + std::string(field) + "' is not a number" +
+                       (field.empty() ? " (the field is empty)" : "") +
+                       "; every field but the header's must be a finite number");
     }
     return value;
   }

@@ -345,6 +345,8 @@ std::vector<Case> config_cases() {
        config("bad.json", R"({"etta": 3})")},
       {"config_wrong_type", with("bad.toml"), "key 'eta' should be",
        config("bad.toml", "eta = \"fast\"\n")},
+      {"config_number_overflows", with("bad.json"), "beyond a double's range",
+       config("bad.json", R"({"eta": 1e999})")},
       {"config_key_given_twice", with("bad.json"), "given twice",
        config("bad.json", R"({"eta": 1, "eta": 2})")},
       {"config_not_an_object", with("bad.json"), "one JSON object", config("bad.json", "[1, 2]")},
