@@ -183,6 +183,10 @@ std::vector<ConfigEntry> read_json(const std::filesystem::path& path, const CLI:
     // e.byte is the 1-based offset of the first character that did not parse.
     throw InputError(path.string() + ": not valid JSON at byte " + std::to_string(e.byte) +
                      "; a config file is one object of \"flag\": value pairs");
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond a double's range (1e999): nlohmann reports it apart.
+    throw InputError(path.string() + ": not valid JSON: a number is beyond a double's range (" +
+                     e.what() + ")");
   }
   if (!repeated.empty()) {
     throw InputError(path.string() + ": key '" + repeated + "' is given twice; keep one");

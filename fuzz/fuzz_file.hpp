@@ -16,12 +16,13 @@ namespace backprop::fuzz {
 
 class FuzzFile {
  public:
-  // `name` tells the files of different harnesses apart.
+  // `name` tells the files of different harnesses apart; it ends the file name,
+  // so an extension in it (".json") stays one.
   explicit FuzzFile(const std::string& name) {
     const std::filesystem::path shm = "/dev/shm";
     const std::filesystem::path folder =
         std::filesystem::is_directory(shm) ? shm : std::filesystem::temp_directory_path();
-    path_ = folder / ("backprop-fuzz-" + name + "-" + std::to_string(::getpid()));
+    path_ = folder / ("backprop-fuzz-" + std::to_string(::getpid()) + "-" + name);
   }
   ~FuzzFile() {
     std::error_code ignored;

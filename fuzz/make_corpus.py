@@ -73,6 +73,41 @@ def network2_seeds():
     write("network2_json", "cut.json", json.dumps(good).encode()[:40])
 
 
+def csv_seeds():
+    # The first byte chooses the options (see csv_fuzzer.cpp): 0 detects a header,
+    # 1 says there is one, 2 none; +4 regression; +8 the target is the first column.
+    seeds = {
+        "classes": b"\x00" + b"x1,x2,label\n0.5,0.25,1\n-1,2e-3,0\n",
+        "no-header": b"\x02" + b"1,2,3\n4,5,6\n",
+        "regression": b"\x04" + b"0.1, 0.2 ,0.75\n\n0.3,0.4,-1.5\n",
+        "quoted-first": b"\x09" + b'"label","a"\n2,0.5\n',
+        "ragged": b"\x00" + b"1,2,0\n3,1\n",
+        "words": b"\x02" + b"1,two,0\n",
+        # What the fuzzer found first: a regression target finite as a double but
+        # beyond float's range, once read as infinity.
+        "target-beyond-float": b"\x0e" + b"0.5,1\n" + b"2" * 60 + b"3,0.7\n",
+    }
+    for name, content in seeds.items():
+        write("csv", name, content)
+
+
+def config_seeds():
+    # The first byte chooses the format (see config_fuzzer.cpp): even JSON, odd TOML.
+    seeds = {
+        "good.json": b"\x00" + b'{"eta": 0.5, "layers": [784, 30, 10], "no-shuffle": true}',
+        "good.toml": b"\x01" + b'eta = 0.5\nlayers = [784, 30, 10]\ncost = "cross-entropy"\n',
+        "range.toml": b"\x01" + b"threads = 2000\n",
+        "unknown.json": b"\x00" + b'{"etta": 1}',
+        "twice.json": b"\x00" + b'{"eta": 1, "eta": 2}',
+        "types.toml": b"\x01" + b'eta = "fast"\nthreads = 1.5\n',
+        # What the fuzzer found first: a JSON number beyond a double, once an uncaught
+        # exception (exit code 1) instead of a message.
+        "overflow.json": b"\x00" + b'{"eta": 1e999}',
+    }
+    for name, content in seeds.items():
+        write("config", name, content)
+
+
 def model_seeds(cli):
     with tempfile.TemporaryDirectory() as scratch:
         folder = pathlib.Path(scratch)
@@ -107,4 +142,6 @@ if __name__ == "__main__":
         sys.exit("usage: make_corpus.py PATH/TO/backprop")
     idx_seeds()
     network2_seeds()
+    csv_seeds()
+    config_seeds()
     model_seeds(sys.argv[1])

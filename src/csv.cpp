@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -38,13 +39,15 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   }
 }
 
-// A finite decimal number, the whole field ("1", "-0.5", "+2e3").
+// A finite decimal number, the whole field ("1", "-0.5", "+2e3"), that stays
+// finite as the float the data set holds it in (|x| < 3.4e38; 1e39 would
+// become infinity, and training on it NaN).
 bool parse_number(std::string_view field, double& value) {
   if (!field.empty() && field.front() == '+') field.remove_prefix(1);
   if (field.empty()) return false;
   const auto result = std::from_chars(field.data(), field.data() + field.size(), value);
   return result.ec == std::errc() && result.ptr == field.data() + field.size() &&
-         std::isfinite(value);
+         std::isfinite(value) && std::abs(value) <= std::numeric_limits<float>::max();
 }
 
 struct Row {

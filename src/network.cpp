@@ -52,8 +52,9 @@ void NetworkSpec::validate() const {
     parameters += static_cast<long>(sizes[i + 1]) * (static_cast<long>(sizes[i]) + 1);
   }
   if (parameters > kMaxParameters) {
-    throw InputError("--layers asks for more than 2^31 - 1 parameters (8 GiB in float); use "
-                     "narrower layers");
+    throw InputError(
+        "--layers asks for more than 2^31 - 1 parameters (8 GiB in float); use "
+        "narrower layers");
   }
   const std::size_t layers = sizes.size() - 1;
   if (activations.size() != layers) {

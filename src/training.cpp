@@ -361,8 +361,8 @@ void Trainer<T>::restore_here(const TrainingState& state) {
   if (state.best_parameters.size() != 0 &&
       state.best_parameters.size() != network_.parameter_count()) {
     throw InputError("the checkpoint's best parameters hold " +
-                     std::to_string(state.best_parameters.size()) + " numbers but the network has " +
-                     std::to_string(network_.parameter_count()) +
+                     std::to_string(state.best_parameters.size()) +
+                     " numbers but the network has " + std::to_string(network_.parameter_count()) +
                      ": resume from an earlier checkpoint");
   }
   epochs_completed_ = state.epochs_completed;

@@ -1,9 +1,8 @@
-// The catalogue of malformed inputs: data files, model files, network2 JSON
-// and flags, each given to the `backprop` command as a user would. Every
-// case must end the same way: exit code 2, exactly one line on stderr that
-// names the problem, no output file created or changed (a model already at
-// the --save path keeps its bytes and its time stamp), and memory bounded
-// (a file claiming gigabytes is refused before they are allocated).
+// The catalogue of malformed inputs: data files (IDX and CSV), model files,
+// network2 JSON, config files and flags, each given to the `backprop` command as a user would.
+// Every case must end the same way: exit code 2, exactly one line on stderr that names the problem,
+// no output file created or changed (a model already at the --save path keeps its bytes and its
+// time stamp), and memory bounded (a file claiming gigabytes is refused before they are allocated).
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -330,6 +329,57 @@ std::vector<Case> json_cases() {
   };
 }
 
+std::vector<Case> config_cases() {
+  const auto config = [](const std::string& name, const std::string& text) {
+    return [name, text](const fs::path& dir) { write_bytes(dir / name, text); };
+  };
+  const auto with = [](const std::string& name) {
+    return train(Args{"--config", "$DIR/" + name} + data());
+  };
+  return {
+      {"config_missing", with("missing.toml"), "cannot open the config file"},
+      {"config_json_cut_short", with("bad.json"), "not valid JSON",
+       config("bad.json", R"({"eta": )")},
+      {"config_toml_broken", with("bad.toml"), "not valid TOML", config("bad.toml", "eta = = 3\n")},
+      {"config_unknown_key", with("bad.json"), "unknown key 'etta'",
+       config("bad.json", R"({"etta": 3})")},
+      {"config_wrong_type", with("bad.toml"), "key 'eta' should be",
+       config("bad.toml", "eta = \"fast\"\n")},
+      {"config_number_overflows", with("bad.json"), "beyond a double's range",
+       config("bad.json", R"({"eta": 1e999})")},
+      {"config_key_given_twice", with("bad.json"), "given twice",
+       config("bad.json", R"({"eta": 1, "eta": 2})")},
+      {"config_not_an_object", with("bad.json"), "one JSON object", config("bad.json", "[1, 2]")},
+      {"config_value_out_of_range", with("bad.toml"), "threads",
+       config("bad.toml", "threads = -1\n")},
+      {"config_unknown_extension", with("bad.yaml"), "must end in .json",
+       config("bad.yaml", "eta: 3\n")},
+  };
+}
+
+std::vector<Case> csv_cases() {
+  const auto csv = [](const std::string& text) {
+    return [text](const fs::path& dir) {
+      write_bytes(dir / "bad.csv", text);
+      write_bytes(dir / "good.csv", "0.1,0.2,0\n0.3,0.4,1\n");
+    };
+  };
+  const Args files{"--train-csv", "$DIR/bad.csv", "--test-csv", "$DIR/good.csv"};
+  return {
+      {"csv_missing", train(Args{"--layers", "2,2"} + files), "bad.csv"},
+      {"csv_ragged_row", train(Args{"--layers", "2,2"} + files), "bad.csv",
+       csv("0.1,0.2,0\n0.3,1\n")},
+      {"csv_not_a_number", train(Args{"--layers", "2,2"} + files), "bad.csv",
+       csv("0.1,0.2,0\n0.3,zero,1\n")},
+      {"csv_class_not_whole", train(Args{"--layers", "2,2"} + files), "bad.csv",
+       csv("0.1,0.2,0\n0.3,0.4,1.5\n")},
+      // 1e39 is a finite double but an infinite float, as the data set holds it.
+      {"csv_number_beyond_float", train(Args{"--layers", "2,2"} + files), "'1e39'",
+       csv("0.1,0.2,0\n0.3,1e39,1\n")},
+      {"csv_only_a_header", train(Args{"--layers", "2,2"} + files), "bad.csv", csv("x,y,label\n")},
+  };
+}
+
 std::vector<Case> flag_cases() {
   return {
       {"flag_eta_nan", train(Args{"--layers", kNetwork, "--eta", "nan"} + data()), "--eta"},
@@ -368,7 +418,8 @@ std::vector<Case> flag_cases() {
 
 std::vector<Case> catalogue() {
   std::vector<Case> all;
-  for (auto part : {data_cases(), model_cases(), checkpoint_cases(), json_cases(), flag_cases()}) {
+  for (auto part : {data_cases(), model_cases(), checkpoint_cases(), json_cases(), config_cases(),
+                    csv_cases(), flag_cases()}) {
     all.insert(all.end(), part.begin(), part.end());
   }
   return all;

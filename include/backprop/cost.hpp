@@ -28,14 +28,17 @@ void check_compatible(Cost cost, Activation output_activation);
 // Mean cost over the columns of the output layer's z and a = sigma(z), with
 // targets y. The logarithms are taken from z where the activation allows
 // (ln sigma(z) = -softplus(-z), ln softmax(z)_j = z_j - logsumexp(z)), so a
-// saturated output gives a large finite cost, not ln 0 = -inf.
+// saturated output gives a large finite cost, not ln 0 = -inf (for softmax,
+// ln(1 - a_j) too, from the log-sum-exp of the other outputs).
 template <typename T>
 double cost_value(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
                   const Matrix<T>& y);
 
 // BP1: Delta^L = grad_a C (.) sigma'(z^L), per example (not divided by m).
 // Sigmoid with cross-entropy and softmax with log-likelihood use the fused
-// form Delta^L = A^L - Y, where sigma' cancels exactly.
+// form Delta^L = A^L - Y, where sigma' cancels exactly; sigmoid with
+// log-likelihood and softmax with cross-entropy use closed forms too, so
+// that outputs saturated to exactly 0 or 1 give finite errors, never 0/0.
 template <typename T>
 void output_delta(Cost cost, Activation output_activation, const Matrix<T>& z, const Matrix<T>& a,
                   const Matrix<T>& y, Matrix<T>& delta);
