@@ -135,10 +135,10 @@ std::vector<float> mnist_digit(const GrayImage& image, const std::string& source
   // have theirs: over its first 300 test digits, 0.51 pixels right of and
   // 0.49 below the field's geometric centre (14, 14 in pixel edges) on
   // average, i.e. at the centre of pixel 14.
-  const int offset_x = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_x / mass)),
-                                  0, kMnistSide - fit_width);
-  const int offset_y = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_y / mass)),
-                                  0, kMnistSide - fit_height);
+  const int offset_x = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_x / mass)), 0,
+                                  kMnistSide - fit_width);
+  const int offset_y = std::clamp(static_cast<int>(std::lround(kMnistCentre - moment_y / mass)), 0,
+                                  kMnistSide - fit_height);
   std::vector<float> field(kMnistSide * kMnistSide, 0.0f);
   for (int y = 0; y < fit_height; ++y) {
     for (int x = 0; x < fit_width; ++x) {

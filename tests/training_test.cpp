@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <cstring>
-#include <utility>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 #include "backprop/error.hpp"
