@@ -15,6 +15,7 @@
 
 #include "backprop/rng.hpp"
 #include "backprop/version.hpp"
+#include "cli_run.hpp"
 #include "temp_dir.hpp"
 
 namespace backprop {
@@ -22,18 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Result = test::CliResult;
+using test::read_text;
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path);
@@ -85,23 +76,10 @@ class CliPackage : public ::testing::Test {
            " --regression";
   }
 
-  static Result run(const std::string& arguments) {
-    return shell(std::string(BACKPROP_CLI) + " " + arguments);
-  }
+  static Result run(const std::string& arguments) { return test::run_cli(arguments, dir_->path()); }
 
   // Runs a shell command line, capturing what it prints.
-  static Result shell(const std::string& line) {
-    Result result;
-    const fs::path out = *dir_ / "stdout.txt";
-    const fs::path err = *dir_ / "stderr.txt";
-    const std::string command =
-        "{ " + line + "; } >" + out.string() + " 2>" + err.string() + " </dev/null";
-    const int status = std::system(command.c_str());
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text(out);
-    result.err = read_text(err);
-    return result;
-  }
+  static Result shell(const std::string& line) { return test::run_shell(line, dir_->path()); }
 
   // Bad input: exit code 2, nothing on stdout, one line on stderr holding
   // every phrase.

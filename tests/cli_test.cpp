@@ -11,24 +11,15 @@
 
 #include "backprop/idx.hpp"
 #include "backprop/rng.hpp"
+#include "cli_run.hpp"
 
 namespace backprop {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Result = test::CliResult;
+using test::read_text;
 
 // 4x4 images of four classes: class k lights up quadrant k, plus noise.
 IdxArray images(int count, Rng& rng, std::vector<std::uint8_t>& labels) {
@@ -68,18 +59,7 @@ class Cli : public ::testing::Test {
            (dir_ / "test-labels.idx.gz").string();
   }
 
-  static Result run(const std::string& arguments) {
-    Result result;
-    const fs::path out = dir_ / "stdout.txt";
-    const fs::path err = dir_ / "stderr.txt";
-    const std::string command = std::string(BACKPROP_CLI) + " " + arguments + " >" + out.string() +
-                                " 2>" + err.string() + " </dev/null";
-    const int status = std::system(command.c_str());
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text(out);
-    result.err = read_text(err);
-    return result;
-  }
+  static Result run(const std::string& arguments) { return test::run_cli(arguments, dir_); }
 
   // Bad input: exit code 2 and one line on stderr containing `phrase`.
   static void expect_rejected(const std::string& arguments, const std::string& phrase) {

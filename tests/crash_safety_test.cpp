@@ -24,7 +24,7 @@
 #include "backprop/idx.hpp"
 #include "backprop/model_file.hpp"
 #include "backprop/rng.hpp"
-#include "run_cli.hpp"
+#include "cli_run.hpp"
 #include "temp_dir.hpp"
 
 namespace backprop {
@@ -85,7 +85,7 @@ TEST(CrashSafety, KilledTrainingAlwaysLeavesACheckpointThatResumesToTheSameWeigh
       test::run_cli(BACKPROP_CLI, run + Args{"--save", reference.string()}, dir.path());
   const auto duration = Clock::now() - start;
   ASSERT_EQ(whole.exit_code, 0) << whole.err;
-  const std::string expected = test::read_file_text(reference);
+  const std::string expected = test::read_text(reference);
 
   const fs::path work = dir / "work";
   fs::create_directory(work);
@@ -143,7 +143,7 @@ TEST(CrashSafety, KilledTrainingAlwaysLeavesACheckpointThatResumesToTheSameWeigh
                            "--save", resumed_model.string(), "--threads", "1"},
                       dir.path());
     ASSERT_EQ(result.exit_code, 0) << "after kill " << kill << ": " << result.err;
-    ASSERT_EQ(test::read_file_text(resumed_model), expected)
+    ASSERT_EQ(test::read_text(resumed_model), expected)
         << "resuming from epoch " << loaded.state->epochs_completed << " after kill " << kill;
     ++resumed;
   }
@@ -198,8 +198,8 @@ TEST(CrashSafety, AFullDiskGivesAClearErrorAndKeepsTheOldFile) {
                           dir.path())
                 .exit_code,
             0);
-  const std::string old_model = test::read_file_text(model);
-  const std::string old_checkpoint = test::read_file_text(checkpoint);
+  const std::string old_model = test::read_text(model);
+  const std::string old_checkpoint = test::read_text(checkpoint);
   disk.fill();
 
   for (const Args& output :
@@ -213,8 +213,8 @@ TEST(CrashSafety, AFullDiskGivesAClearErrorAndKeepsTheOldFile) {
     EXPECT_NE(result.err.find(output.back()), std::string::npos) << result.err;
     std::cout << "  " << result.err;
   }
-  EXPECT_EQ(test::read_file_text(model), old_model);
-  EXPECT_EQ(test::read_file_text(checkpoint), old_checkpoint);
+  EXPECT_EQ(test::read_text(model), old_model);
+  EXPECT_EQ(test::read_text(checkpoint), old_checkpoint);
   EXPECT_NO_THROW(read_model_file(checkpoint));
   // Nothing is left behind: the temporary files were removed.
   std::vector<std::string> names;

@@ -21,7 +21,7 @@
 #include "backprop/idx.hpp"
 #include "backprop/model_file.hpp"
 #include "backprop/rng.hpp"
-#include "run_cli.hpp"
+#include "cli_run.hpp"
 
 namespace backprop {
 namespace {
@@ -85,7 +85,7 @@ void put_u64(std::string& bytes, std::size_t offset, std::uint64_t value) {
   for (int i = 0; i < 8; ++i) bytes[offset + i] = static_cast<char>(value >> (8 * i));
 }
 
-std::string model_bytes() { return test::read_file_text(shared("model.bpm")); }
+std::string model_bytes() { return test::read_text(shared("model.bpm")); }
 
 // The good checkpoint, changed by `edit` and saved (with a sound checksum) at `path`.
 void edited_checkpoint(const fs::path& path, const std::function<void(ModelFile&)>& edit) {
@@ -139,7 +139,7 @@ std::vector<Case> data_cases() {
     return [bytes](const fs::path& dir) { write_bytes(dir / "bad", bytes); };
   };
   // Read when a case is set up, after the suite has written the shared files.
-  const auto good_images = [] { return test::read_file_text(shared("train-images.idx")); };
+  const auto good_images = [] { return test::read_text(shared("train-images.idx")); };
   return {
       {"images_missing", train_new(data("--train-images", "$DIR/missing.idx")), "no such file"},
       {"images_is_a_folder", train_new(data("--train-images", "$DIR/folder")), "directory",
@@ -435,7 +435,7 @@ std::map<std::string, FileState> snapshot(const fs::path& dir) {
   std::map<std::string, FileState> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
-    files[fs::relative(entry.path(), dir).string()] = {test::read_file_text(entry.path()),
+    files[fs::relative(entry.path(), dir).string()] = {test::read_text(entry.path()),
                                                        entry.last_write_time()};
   }
   return files;

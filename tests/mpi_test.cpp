@@ -22,6 +22,7 @@
 #include "backprop/idx.hpp"
 #include "backprop/model_file.hpp"
 #include "backprop/rng.hpp"
+#include "cli_run.hpp"
 #include "temp_dir.hpp"
 
 namespace backprop {
@@ -29,18 +30,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Result = test::CliResult;
+using test::read_text;
 
 // 4x4 images of four classes: class k lights up quadrant k, plus noise.
 IdxArray images(int count, Rng& rng, std::vector<std::uint8_t>& labels) {
@@ -107,17 +98,8 @@ class Mpi : public ::testing::Test {
 
   // `backprop arguments` as one process (ranks 0) or as an MPI job.
   static Result run(int ranks, const std::string& arguments) {
-    Result result;
-    const fs::path out = path("stdout.txt");
-    const fs::path err = path("stderr.txt");
-    const std::string program = ranks == 0 ? std::string(BACKPROP_CLI) + " " : mpirun(ranks);
-    const std::string command =
-        program + arguments + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-    const int status = std::system(command.c_str());
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text(out);
-    result.err = read_text(err);
-    return result;
+    if (ranks == 0) return test::run_cli(arguments, dir_->path());
+    return test::run_shell(mpirun(ranks) + arguments, dir_->path());
   }
 
   // Bad input across ranks: mpirun exits 2, and of all the ranks only rank
