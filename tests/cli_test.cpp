@@ -12,6 +12,7 @@
 #include "backprop/idx.hpp"
 #include "backprop/rng.hpp"
 #include "cli_run.hpp"
+#include "quadrant_images.hpp"
 
 namespace backprop {
 namespace {
@@ -21,22 +22,6 @@ namespace fs = std::filesystem;
 using Result = test::CliResult;
 using test::read_text;
 
-// 4x4 images of four classes: class k lights up quadrant k, plus noise.
-IdxArray images(int count, Rng& rng, std::vector<std::uint8_t>& labels) {
-  IdxArray array{{static_cast<std::uint32_t>(count), 4, 4}, {}};
-  for (int i = 0; i < count; ++i) {
-    const int label = static_cast<int>(rng.below(4));
-    labels.push_back(static_cast<std::uint8_t>(label));
-    for (int r = 0; r < 4; ++r) {
-      for (int c = 0; c < 4; ++c) {
-        const bool lit = (r / 2) * 2 + (c / 2) == label;
-        array.data.push_back(static_cast<std::uint8_t>((lit ? 200 : 0) + rng.below(50)));
-      }
-    }
-  }
-  return array;
-}
-
 class Cli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -45,7 +30,8 @@ class Cli : public ::testing::Test {
     Rng rng(1);
     for (const auto& [name, count] : {std::pair{"train", 240}, std::pair{"test", 40}}) {
       std::vector<std::uint8_t> labels;
-      write_idx(dir_ / (std::string(name) + "-images.idx"), images(count, rng, labels));
+      write_idx(dir_ / (std::string(name) + "-images.idx"),
+                test::quadrant_images(count, rng, labels));
       write_idx(dir_ / (std::string(name) + "-labels.idx.gz"),
                 IdxArray{{static_cast<std::uint32_t>(count)}, labels}, true);
     }

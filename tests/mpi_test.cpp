@@ -23,6 +23,7 @@
 #include "backprop/model_file.hpp"
 #include "backprop/rng.hpp"
 #include "cli_run.hpp"
+#include "quadrant_images.hpp"
 #include "temp_dir.hpp"
 
 namespace backprop {
@@ -32,20 +33,6 @@ namespace fs = std::filesystem;
 
 using Result = test::CliResult;
 using test::read_text;
-
-// 4x4 images of four classes: class k lights up quadrant k, plus noise.
-IdxArray images(int count, Rng& rng, std::vector<std::uint8_t>& labels) {
-  IdxArray array{{static_cast<std::uint32_t>(count), 4, 4}, {}};
-  for (int i = 0; i < count; ++i) {
-    const int label = static_cast<int>(rng.below(4));
-    labels.push_back(static_cast<std::uint8_t>(label));
-    for (int pixel = 0; pixel < 16; ++pixel) {
-      const bool lit = (pixel / 8) * 2 + (pixel % 4) / 2 == label;
-      array.data.push_back(static_cast<std::uint8_t>((lit ? 200 : 0) + rng.below(50)));
-    }
-  }
-  return array;
-}
 
 // The worst element difference relative to the largest weight.
 double relative_difference(const Vector<double>& a, const Vector<double>& b) {
@@ -61,7 +48,7 @@ class Mpi : public ::testing::Test {
     Rng rng(1);
     for (const auto& [name, count] : {std::pair{"train", 240}, std::pair{"test", 40}}) {
       std::vector<std::uint8_t> labels;
-      IdxArray pictures = images(count, rng, labels);
+      IdxArray pictures = test::quadrant_images(count, rng, labels);
       write_idx(path(std::string(name) + "-images.idx"), pictures);
       write_idx(path(std::string(name) + "-labels.idx"),
                 IdxArray{{static_cast<std::uint32_t>(count)}, labels});
