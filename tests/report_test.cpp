@@ -178,15 +178,21 @@ TEST_F(Report, RendersInHeadlessChromium) {
   const std::string url = "file://" + fs::absolute(kept / "report.html").string();
   const fs::path dom = kept / "report-dom.html";
   const fs::path log = kept / "chromium.log";
-  ASSERT_EQ(
-      std::system(
-          (browser + " --dump-dom " + url + " >" + dom.string() + " 2>" + log.string()).c_str()),
-      0)
-      << read_text(log);
+  // On a loaded machine the page may not have finished checking itself
+  // when the budget runs out (its status still "pending"): dump it again.
+  std::string page;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    ASSERT_EQ(
+        std::system(
+            (browser + " --dump-dom " + url + " >" + dom.string() + " 2>" + log.string()).c_str()),
+        0)
+        << read_text(log);
+    page = read_text(dom);
+    if (page.find("data-status=\"pending\"") == std::string::npos) break;
+  }
 
   // The page checks itself: every picture decoded, both charts drawn, no
   // script error. It writes the verdict into #report-status.
-  const std::string page = read_text(dom);
   std::smatch status;
   ASSERT_TRUE(std::regex_search(page, status,
                                 std::regex(R"(<div id="report-status"([^>]*)>([^<]*)</div>)")))
