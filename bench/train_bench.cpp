@@ -3,8 +3,8 @@
 // percentage of this machine's sgemm peak (measured here, at start), peak memory and threads.
 //
 // The sgemm peak is the best single-thread rate of a large float product (1024^3 and the products
-// of configuration C) by Eigen, the library's kernel, or by OpenBLAS where libopenblas.so.0 is
-// installed (loaded at run time; see --openblas-core). The work counted is the matrix products
+// of configuration C) by Eigen, by the library's own packed product, or by OpenBLAS where
+// libopenblas.so.0 is installed (loaded at run time; see --openblas-core). The work counted is the matrix products
 // only: see configs.hpp.
 //
 // Each configuration trains in a child process of its own, so that its peak memory
@@ -40,6 +40,7 @@
 #include "backprop/fetch.hpp"
 #include "backprop/idx.hpp"
 #include "backprop/narrow_product.hpp"
+#include "backprop/packed_product.hpp"
 #include "backprop/training.hpp"
 #include "configs.hpp"
 
@@ -99,8 +100,8 @@ double median(std::vector<double> values) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// sgemm, the kernel under every layer: Eigen's (what the library uses) and, where the system has
-// it, OpenBLAS's (loaded at run time, so the bench needs no BLAS to build), each on one thread,
+// sgemm, the kernel under every layer: Eigen's, the library's own (narrow_product.hpp,
+// packed_product.hpp) and, where the system has it, OpenBLAS's (loaded at run time, so the bench needs no BLAS to build), each on one thread,
 // timed on a large square product (the peak) and on the products the configurations make.
 
 enum class Op { nn, nt, tn };  // C = A B, C = A B^T, C = A^T B
@@ -121,7 +122,7 @@ struct GemmTiming {
   GemmShape shape;
   Rate eigen;
   Rate openblas;  // samples == 0: not measured
-  Rate narrow;    // the library's narrow-batch kernel, for the shapes it takes (else not measured)
+  Rate own;       // the library's own kernels: narrow (few examples) or packed
 };
 
 // OpenBLAS's Fortran sgemm_ and its controls, from libopenblas.so.0 if it can be loaded. Which
@@ -250,15 +251,27 @@ GemmTiming time_gemm(const GemmShape& shape, double budget_seconds, const OpenBl
   });
   // The products a layer hands to narrow_product.hpp: few examples per mini-batch.
   if (shape.op == Op::nn && shape.n <= kNarrowColumns) {
-    timing.narrow = time_rate(flops, budget_seconds, [&] {
+    timing.own = time_rate(flops, budget_seconds, [&] {
       narrow_product(a.data(), a.rows(), a.rows(), a.cols(), b.data(), b.rows(), b.cols(), c.data(),
                      c.rows());
       gemm_sink += c(0, 0);
     });
   } else if (shape.op == Op::nt && shape.k <= kNarrowColumns) {
-    timing.narrow = time_rate(flops, budget_seconds, [&] {
+    timing.own = time_rate(flops, budget_seconds, [&] {
       narrow_outer_product(a.data(), a.rows(), a.rows(), b.data(), b.rows(), b.rows(), b.cols(),
                            1.0F, c.data(), c.rows());
+      gemm_sink += c(0, 0);
+    });
+  } else {
+    // packed_product.hpp, as a layer calls it: the right factor packed on every call.
+    const StridedMatrix<float> left = shape.op == Op::tn ? strided_transpose<float>(a)
+                                                         : strided<float>(a);
+    const StridedMatrix<float> right = shape.op == Op::nt ? strided_transpose<float>(b)
+                                                          : strided<float>(b);
+    PackedRight<float> packed;
+    timing.own = time_rate(flops, budget_seconds, [&] {
+      packed.pack(right);
+      packed_product(left, packed, 1.0F, c.data(), c.rows());
       gemm_sink += c(0, 0);
     });
   }
@@ -300,8 +313,9 @@ struct SgemmReport {
   // The peaks: the best rate of any large product (m n k >= 1e8: the square one and C's).
   double eigen_peak() const { return best(&GemmTiming::eigen); }
   double openblas_peak() const { return best(&GemmTiming::openblas); }
-  // This machine's sgemm peak: the better of the two.
-  double peak() const { return std::max(eigen_peak(), openblas_peak()); }
+  double own_peak() const { return best(&GemmTiming::own); }
+  // This machine's sgemm peak: the best of the three.
+  double peak() const { return std::max({eigen_peak(), openblas_peak(), own_peak()}); }
 
  private:
   double best(Rate GemmTiming::*library) const {
@@ -332,9 +346,9 @@ void print_sgemm(const SgemmReport& report) {
             << "  Eigen " << EIGEN_WORLD_VERSION << '.' << EIGEN_MAJOR_VERSION << '.'
             << EIGEN_MINOR_VERSION << " (the library's for mini-batches over " << kNarrowColumns
             << "; SIMD " << Eigen::SimdInstructionSetsInUse()
-            << ")\n  backprop: the library's narrow-batch kernels (narrow_product.hpp), for "
-               "mini-batches up to "
-            << kNarrowColumns << "\n  OpenBLAS: "
+            << ")\n  backprop: the library's own kernels, narrow_product.hpp for mini-batches up "
+               "to "
+            << kNarrowColumns << ", packed_product.hpp for wider ones\n  OpenBLAS: "
             << (report.openblas_core.empty()
                     ? std::string("not timed (--openblas-core none), or libopenblas.so.0 not "
                                   "found (Debian: libopenblas0)")
@@ -354,11 +368,12 @@ void print_sgemm(const SgemmReport& report) {
     dims << t.shape.m << 'x' << t.shape.n << 'x' << t.shape.k;
     std::cout << "  " << std::left << std::setw(24) << t.shape.what << std::right << std::setw(16)
               << dims.str() << std::setw(16) << pair(t.eigen) << std::setw(16) << pair(t.openblas)
-              << std::setw(16) << pair(t.narrow) << '\n';
+              << std::setw(16) << pair(t.own) << '\n';
   }
   std::cout << std::fixed << std::setprecision(1)
             << "  sgemm peak (best large product): " << report.peak() << " GFLOP/s   (Eigen "
-            << report.eigen_peak() << ", OpenBLAS " << report.openblas_peak() << ")"
+            << report.eigen_peak() << ", OpenBLAS " << report.openblas_peak() << ", backprop "
+            << report.own_peak() << ")"
             << std::defaultfloat << "\n\n";
 }
 
@@ -510,7 +525,7 @@ void run_config(const BenchConfig& config, const Flags& flags, double peak_gflop
   std::cout << std::setprecision(2) << gflops << '\n';
   row("% of sgemm peak");
   std::cout << std::setprecision(1) << percent << " %   (peak " << peak_gflops
-            << " GFLOP/s, the better of Eigen and OpenBLAS, 1 thread)\n";
+            << " GFLOP/s, the best of Eigen, OpenBLAS and backprop, 1 thread)\n";
   row("peak memory (ru_maxrss)");
   std::cout << std::setprecision(1) << rss << " MiB   (this configuration's process)\n";
   row("threads");
@@ -655,6 +670,7 @@ int run(const Flags& flags) {
         std::cout << "BENCH_JSON {\"sgemm_peak_gflops\": " << json_number(sgemm.peak())
                   << ", \"eigen_peak_gflops\": " << json_number(sgemm.eigen_peak())
                   << ", \"openblas_peak_gflops\": " << json_number(sgemm.openblas_peak())
+                  << ", \"backprop_peak_gflops\": " << json_number(sgemm.own_peak())
                   << ", \"openblas_core\": \"" << sgemm.openblas_core << "\"}\n\n";
         const std::string peak = json_number(sgemm.peak());
         if (write(fd, peak.data(), peak.size()) != static_cast<ssize_t>(peak.size())) {

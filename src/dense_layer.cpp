@@ -7,25 +7,34 @@ namespace backprop {
 
 namespace {
 
-// z = w a: the narrow-batch kernel for a few examples, Eigen's product otherwise.
+// A few examples go to the narrow kernels, which need no packing; more to the
+// packed products, whose right factor is packed once before the row blocks.
+template <typename T>
+bool narrow(const ConstMatrixRef<T>& a) {
+  return a.cols() <= kNarrowColumns;
+}
+
+// z = w a (eq. 25), for the rows of w given; `packed` holds a if not narrow.
 template <typename T, typename W, typename Z>
-void multiply(const W& w, const ConstMatrixRef<T>& a, Z&& z) {
-  if (a.cols() <= kNarrowColumns) {
+void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& packed, Z&& z) {
+  if (narrow<T>(a)) {
     narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), a.data(), a.outerStride(),
                    a.cols(), z.data(), z.outerStride());
   } else {
-    z.noalias() = w * a;
+    packed_product(strided<T>(w), packed, T(1), z.data(), z.outerStride());
   }
 }
 
-// g = scale delta a^T, likewise.
+// g = scale delta a^T (BP4), for the rows of delta given; `packed` holds a^T
+// if not narrow.
 template <typename T, typename D, typename G>
-void multiply_transposed(T scale, const D& delta, const ConstMatrixRef<T>& a, G&& g) {
-  if (a.cols() <= kNarrowColumns) {
+void multiply_transposed(T scale, const D& delta, const ConstMatrixRef<T>& a,
+                         const PackedRight<T>& packed, G&& g) {
+  if (narrow<T>(a)) {
     narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(), a.outerStride(),
                          a.rows(), a.cols(), scale, g.data(), g.outerStride());
   } else {
-    g.noalias() = scale * delta * a.transpose();
+    packed_product(strided<T>(delta), packed, scale, g.data(), g.outerStride());
   }
 }
 
@@ -44,9 +53,10 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   z_.resize(weights.rows(), input.cols());
   a_.resize(weights.rows(), input.cols());
   dropped_ = false;
+  if (!narrow<T>(input)) packed_.pack(strided<T>(input));
   if (block_count(weights.rows()) == 1) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
-    multiply<T>(weights, input, z_);
+    multiply<T>(weights, input, packed_, z_);
     z_.colwise() += biases;
     // A^l = sigma(Z^l)
     activate(activation_, z_, a_);
@@ -58,7 +68,7 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
     auto z = z_.middleRows(begin, size);
-    multiply<T>(weights.middleRows(begin, size), input, z);
+    multiply<T>(weights.middleRows(begin, size), input, packed_, z);
     z.colwise() += biases.segment(begin, size);
     // A^l = sigma(Z^l)
     if (!softmax) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
@@ -83,31 +93,46 @@ template <typename T>
 void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
                              Matrix<T>* input_grad) {
   const T inverse_m = T(1) / static_cast<T>(delta.cols());
+  if (!narrow<T>(input)) packed_.pack(strided_transpose<T>(input));
   if (block_count(weights.rows()) == 1) {
     // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
     bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
     // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-    multiply_transposed<T>(inverse_m, delta, input, weight_gradient);
+    multiply_transposed<T>(inverse_m, delta, input, packed_, weight_gradient);
   } else {
     for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
       const auto delta_rows = delta.middleRows(begin, size);
       // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
       bias_gradient.segment(begin, size).noalias() = delta_rows.rowwise().sum() * inverse_m;
       // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-      multiply_transposed<T>(inverse_m, delta_rows, input, weight_gradient.middleRows(begin, size));
+      multiply_transposed<T>(inverse_m, delta_rows, input, packed_,
+                             weight_gradient.middleRows(begin, size));
     });
   }
   // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1, in blocks
   // of the layer below's neurons.
-  if (input_grad != nullptr && block_count(weights.cols()) == 1) {
-    input_grad->noalias() = weights.transpose() * delta;
-  } else if (input_grad != nullptr) {
-    input_grad->resize(weights.cols(), delta.cols());
-    for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
-      input_grad->middleRows(begin, size).noalias() =
-          weights.middleCols(begin, size).transpose() * delta;
-    });
+  if (input_grad == nullptr) return;
+  if (narrow<T>(input)) {
+    // m <= 16 columns: Eigen's product reads W^T in place well enough (BP2
+    // is the smallest of the three products when the inputs are pixels).
+    if (block_count(weights.cols()) == 1) {
+      input_grad->noalias() = weights.transpose() * delta;
+    } else {
+      input_grad->resize(weights.cols(), delta.cols());
+      for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+        input_grad->middleRows(begin, size).noalias() =
+            weights.middleCols(begin, size).transpose() * delta;
+      });
+    }
+    return;
   }
+  input_grad->resize(weights.cols(), delta.cols());
+  packed_.pack(strided<T>(delta));
+  const StridedMatrix<T> weights_transposed = strided_transpose<T>(weights);
+  for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
+    packed_product(weights_transposed.middle_rows(begin, size), packed_, T(1),
+                   input_grad->data() + begin, input_grad->outerStride());
+  });
 }
 
 template class DenseLayer<float>;

@@ -8,6 +8,7 @@
 
 #include "backprop/activation.hpp"
 #include "backprop/matrix.hpp"
+#include "backprop/packed_product.hpp"
 #include "backprop/rng.hpp"
 
 namespace backprop {
@@ -62,6 +63,9 @@ class DenseLayer {
   bool dropped_ = false;
   Matrix<T> mask_;
   Matrix<T> dropped_output_;
+  // The right factor of the product being computed, packed once for all row
+  // blocks (wide mini-batches only: packed_product.hpp).
+  PackedRight<T> packed_;
 };
 
 }  // namespace backprop

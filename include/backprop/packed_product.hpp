@@ -1,0 +1,79 @@
+// Matrix products for wide mini-batches, rearranged ("packed") for the caches.
+//
+// With m > 16 examples per mini-batch (configuration C of the benchmarks
+// trains with m = 128), the three products of a dense layer
+//   eq. 25  Z^l = W^l A^{l-1}                       (n_l x n_{l-1} by n_{l-1} x m)
+//   BP4     dC/dW^l = (1/m) Delta^l (A^{l-1})^T      (n_l x m by m x n_{l-1})
+//   BP2     (W^l)^T Delta^l                          (n_{l-1} x n_l by n_l x m)
+// are large enough that copying the factors into the order the arithmetic
+// reads them pays for itself: the right factor Y once per product into
+// slivers of a few columns, the left factor X block by block into slivers of
+// two SIMD packets of rows. A register tile of the product (two packets of
+// rows by up to 12 columns on AVX-512) then reads both slivers front to back,
+// one packet and a dozen broadcast values per fused multiply-add step.
+//
+// Each output element is one chain of fused multiply-adds over the inner
+// index in increasing order, however the rows are cut into blocks and the
+// inner index into cache blocks: the result does not depend on the thread
+// count (parallel.hpp), as with the narrow kernels (narrow_product.hpp).
+#pragma once
+
+#include <vector>
+
+#include "backprop/matrix.hpp"
+
+namespace backprop {
+
+// A matrix read through strides: element (i, j) is data[i * row_stride +
+// j * column_stride]. A column-major matrix has row_stride 1; its transpose
+// (column_stride 1) is how W^T and A^T are read without copying them.
+template <typename T>
+struct StridedMatrix {
+  const T* data;
+  Eigen::Index rows;
+  Eigen::Index cols;
+  Eigen::Index row_stride;
+  Eigen::Index column_stride;
+
+  // Rows [begin, begin + count).
+  [[nodiscard]] StridedMatrix middle_rows(Eigen::Index begin, Eigen::Index count) const {
+    return {data + begin * row_stride, count, cols, row_stride, column_stride};
+  }
+};
+
+// A column-major Eigen matrix (or block of one), as it is or transposed.
+template <typename T, typename Derived>
+StridedMatrix<T> strided(const Eigen::DenseBase<Derived>& m) {
+  return {m.derived().data(), m.rows(), m.cols(), 1, m.derived().outerStride()};
+}
+template <typename T, typename Derived>
+StridedMatrix<T> strided_transpose(const Eigen::DenseBase<Derived>& m) {
+  return {m.derived().data(), m.cols(), m.rows(), m.derived().outerStride(), 1};
+}
+
+// The right factor Y (inner x cols) of a product, packed once so that every
+// row block of the product can be computed from it, on any thread.
+template <typename T>
+class PackedRight {
+ public:
+  void pack(const StridedMatrix<T>& y);
+
+  [[nodiscard]] Eigen::Index inner() const { return inner_; }
+  [[nodiscard]] Eigen::Index cols() const { return cols_; }
+  // Sliver s: the register tile's width w of columns, [s w, s w + w), as
+  // inner() rows of w values (zeros past cols()).
+  [[nodiscard]] const T* sliver(Eigen::Index s) const;
+
+ private:
+  Eigen::Index inner_ = 0;
+  Eigen::Index cols_ = 0;
+  std::vector<T, Eigen::aligned_allocator<T>> data_;
+};
+
+// c = alpha x y, where x is rows x y.inner() and c is rows x y.cols()
+// (column-major, leading dimension c_stride).
+template <typename T>
+void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
+                    Eigen::Index c_stride);
+
+}  // namespace backprop

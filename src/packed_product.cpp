@@ -1,0 +1,175 @@
+// GCC 12 reports the placeholder operands of AVX-512 shuffle intrinsics
+// (inlined into Eigen's ptranspose) as used uninitialized: they are not.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "backprop/packed_product.hpp"
+
+#include <algorithm>
+
+#include "simd_tile.hpp"
+
+namespace backprop {
+namespace {
+
+using namespace simd_tile;  // NOLINT(google-build-using-namespace): the kernels' vocabulary
+
+// The register tile: two packets of rows (kHeight) by kWidth columns. With
+// 32 vector registers (AVX-512) 2 x 12 = 24 partial sums, two packets of X
+// and a broadcast value of Y fit; with 16 (AVX2), 2 x 6.
+template <typename T>
+constexpr int kHeight = 2 * kLanes<T>;
+constexpr int kWidth = kRegisters >= 32 ? 12 : 6;
+
+// The inner index is taken kDepth at a time, so that a packed sliver of X
+// (kHeight x kDepth: 24 KiB of float on AVX-512) stays in the level-1 cache
+// while it meets every sliver of Y.
+constexpr Eigen::Index kDepth = 192;
+
+// Rows [row, row + rows) (rows <= kHeight) and inner indices [k0, k0 + depth)
+// of x, as depth runs of kHeight values (zeros below the rows).
+template <typename T>
+void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, Eigen::Index k0,
+               Eigen::Index depth, T* to) {
+  constexpr int L = kLanes<T>;
+  const T* from = x.data + row * x.row_stride + k0 * x.column_stride;
+  if (x.row_stride == 1) {
+    // Column-major (W, Delta): each run is a piece of a column.
+    for (Eigen::Index k = 0; k < depth; ++k, from += x.column_stride, to += kHeight<T>) {
+      for (int p = 0; p < 2; ++p) {
+        simd::pstore(to + p * L, load_first(from + p * L, lanes_in<T>(rows, p)));
+      }
+    }
+    return;
+  }
+  Eigen::Index k = 0;
+  if (x.column_stride == 1 && rows == kHeight<T>) {
+    // Row-major (W^T): transpose L x L squares in registers.
+    for (; k + L <= depth; k += L) {
+      for (int p = 0; p < 2; ++p) {
+        simd::PacketBlock<Packet<T>, L> square;
+        for (int i = 0; i < L; ++i) {
+          square.packet[i] = simd::ploadu<Packet<T>>(from + (p * L + i) * x.row_stride + k);
+        }
+        simd::ptranspose(square);
+        for (int i = 0; i < L; ++i) simd::pstore(to + (k + i) * kHeight<T> + p * L, square.packet[i]);
+      }
+    }
+  }
+  for (; k < depth; ++k) {
+    T* run = to + k * kHeight<T>;
+    for (Eigen::Index i = 0; i < kHeight<T>; ++i) {
+      run[i] = i < rows ? from[i * x.row_stride + k * x.column_stride] : T(0);
+    }
+  }
+}
+
+// sum_k x_k y_k^T over one packed sliver of each, for a tile of `rows`
+// (<= P packets) rows by C columns of c. The first cache block starts the
+// sums at zero, the later ones at the values stored by the one before, so
+// that each element is one chain of fused multiply-adds over the whole inner
+// index; the last multiplies by alpha.
+template <typename T, int P, int C>
+void tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool first, bool last,
+          T alpha, T* c, Eigen::Index c_stride) {
+  constexpr int L = kLanes<T>;
+  Packet<T> sum[C][P];
+  for (int j = 0; j < C; ++j) {
+    for (int p = 0; p < P; ++p) {
+      sum[j][p] = first ? simd::pset1<Packet<T>>(T(0))
+                        : load_first(c + j * c_stride + p * L, lanes_in<T>(rows, p));
+    }
+  }
+  for (Eigen::Index k = 0; k < depth; ++k, xs += kHeight<T>, ys += kWidth) {
+    Packet<T> x_k[P];
+    for (int p = 0; p < P; ++p) x_k[p] = simd::pload<Packet<T>>(xs + p * L);
+    for (int j = 0; j < C; ++j) {
+      const Packet<T> y_kj = simd::pset1<Packet<T>>(ys[j]);
+      for (int p = 0; p < P; ++p) sum[j][p] = simd::pmadd(x_k[p], y_kj, sum[j][p]);
+    }
+  }
+  const Packet<T> factor = simd::pset1<Packet<T>>(alpha);
+  for (int j = 0; j < C; ++j) {
+    for (int p = 0; p < P; ++p) {
+      const int lanes = lanes_in<T>(rows, p);
+      if (lanes > 0) {
+        store_first(c + j * c_stride + p * L, last ? simd::pmul(sum[j][p], factor) : sum[j][p],
+                    lanes);
+      }
+    }
+  }
+}
+
+// A packed sliver of X, per thread: a few kilobytes, reused by every call.
+template <typename T>
+T* left_sliver() {
+  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffer(kHeight<T> * kDepth);
+  return buffer.data();
+}
+
+}  // namespace
+
+template <typename T>
+void PackedRight<T>::pack(const StridedMatrix<T>& y) {
+  inner_ = y.rows;
+  cols_ = y.cols;
+  const Eigen::Index slivers = (cols_ + kWidth - 1) / kWidth;
+  data_.assign(static_cast<std::size_t>(slivers * kWidth * inner_), T(0));
+  for (Eigen::Index s = 0; s < slivers; ++s) {
+    T* to = data_.data() + s * kWidth * inner_;
+    const Eigen::Index first = s * kWidth;
+    const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
+    const T* from = y.data + first * y.column_stride;
+    if (y.column_stride == 1) {
+      // Row-major (A^T): each row of the sliver is a piece of a row of y.
+      for (Eigen::Index k = 0; k < inner_; ++k) {
+        std::copy_n(from + k * y.row_stride, width, to + k * kWidth);
+      }
+    } else {
+      // Column-major (A, Delta): a column of y at a time.
+      for (Eigen::Index j = 0; j < width; ++j) {
+        const T* column = from + j * y.column_stride;
+        for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
+      }
+    }
+  }
+}
+
+template <typename T>
+const T* PackedRight<T>::sliver(Eigen::Index s) const {
+  return data_.data() + s * kWidth * inner_;
+}
+
+template <typename T>
+void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
+                    Eigen::Index c_stride) {
+  const Eigen::Index inner = y.inner();
+  T* xs = left_sliver<T>();
+  for (Eigen::Index k0 = 0; k0 < inner; k0 += kDepth) {
+    const Eigen::Index depth = std::min(kDepth, inner - k0);
+    const bool first = k0 == 0;
+    const bool last = k0 + depth == inner;
+    for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
+      const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
+      pack_left(x, row, rows, k0, depth, xs);
+      with_packets<T>(rows, [&](auto packets) {
+        for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
+          const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
+          with_count<kWidth>(width, [&](auto columns) {
+            tile<T, packets(), columns()>(depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
+                                          alpha, c + row + column * c_stride, c_stride);
+          });
+        }
+      });
+    }
+  }
+}
+
+template class PackedRight<float>;
+template class PackedRight<double>;
+template void packed_product<float>(const StridedMatrix<float>&, const PackedRight<float>&, float,
+                                    float*, Eigen::Index);
+template void packed_product<double>(const StridedMatrix<double>&, const PackedRight<double>&,
+                                     double, double*, Eigen::Index);
+
+}  // namespace backprop
