@@ -114,16 +114,17 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   inner_ = y.rows;
   cols_ = y.cols;
   const Eigen::Index slivers = (cols_ + kWidth - 1) / kWidth;
-  data_.assign(static_cast<std::size_t>(slivers * kWidth * inner_), T(0));
+  data_.resize(static_cast<std::size_t>(slivers * kWidth * inner_));
   for (Eigen::Index s = 0; s < slivers; ++s) {
     T* to = data_.data() + s * kWidth * inner_;
     const Eigen::Index first = s * kWidth;
     const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
     const T* from = y.data + first * y.column_stride;
-    if (y.column_stride == 1) {
+    if (width < kWidth) std::fill_n(to, kWidth * inner_, T(0));  // the last sliver's padding
+    if (y.column_stride == 1 && width == kWidth) {
       // Row-major (A^T): each row of the sliver is a piece of a row of y.
-      for (Eigen::Index k = 0; k < inner_; ++k) {
-        std::copy_n(from + k * y.row_stride, width, to + k * kWidth);
+      for (Eigen::Index k = 0; k < inner_; ++k, from += y.row_stride, to += kWidth) {
+        for (int j = 0; j < kWidth; ++j) to[j] = from[j];
       }
     } else {
       // Column-major (A, Delta): a column of y at a time.
@@ -144,6 +145,10 @@ template <typename T>
 void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
                     Eigen::Index c_stride) {
   const Eigen::Index inner = y.inner();
+  if (inner == 0) {  // an empty sum
+    for (Eigen::Index j = 0; j < y.cols(); ++j) std::fill_n(c + j * c_stride, x.rows, T(0));
+    return;
+  }
   T* xs = left_sliver<T>();
   for (Eigen::Index k0 = 0; k0 < inner; k0 += kDepth) {
     const Eigen::Index depth = std::min(kDepth, inner - k0);

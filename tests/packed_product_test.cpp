@@ -1,0 +1,155 @@
+// The packed product against an independent computation, for every layout a
+// layer uses (W, Delta and A column-major; W^T and A^T read through
+// strides), for shapes that leave partial register tiles and cross the
+// inner-index cache blocks, written into a block of a larger matrix whose
+// other cells must stay untouched.
+#include "backprop/packed_product.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "backprop/rng.hpp"
+
+namespace backprop {
+namespace {
+
+template <typename T>
+Matrix<T> random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  Matrix<T> m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<T>(rng.normal());
+  return m;
+}
+
+constexpr double kGuard = 12345.0;
+
+// x (rows x inner) and y (inner x cols) stored as given or transposed.
+template <typename T>
+struct Factors {
+  Matrix<T> x_storage;
+  Matrix<T> y_storage;
+  StridedMatrix<T> x;
+  StridedMatrix<T> y;
+  Matrix<double> x_value;
+  Matrix<double> y_value;
+};
+
+template <typename T>
+Factors<T> factors(Eigen::Index rows, Eigen::Index inner, Eigen::Index cols, bool x_transposed,
+                   bool y_transposed, Rng& rng) {
+  Factors<T> f;
+  f.x_storage = x_transposed ? random_matrix<T>(inner, rows, rng) : random_matrix<T>(rows, inner, rng);
+  f.y_storage = y_transposed ? random_matrix<T>(cols, inner, rng) : random_matrix<T>(inner, cols, rng);
+  f.x = x_transposed ? strided_transpose<T>(f.x_storage) : strided<T>(f.x_storage);
+  f.y = y_transposed ? strided_transpose<T>(f.y_storage) : strided<T>(f.y_storage);
+  f.x_value = f.x_storage.template cast<double>();
+  if (x_transposed) f.x_value.transposeInPlace();
+  f.y_value = f.y_storage.template cast<double>();
+  if (y_transposed) f.y_value.transposeInPlace();
+  return f;
+}
+
+template <typename T>
+void check(Eigen::Index rows, Eigen::Index inner, Eigen::Index cols, bool x_transposed,
+           bool y_transposed, Rng& rng) {
+  const Factors<T> f = factors<T>(rows, inner, cols, x_transposed, y_transposed, rng);
+  PackedRight<T> packed;
+  packed.pack(f.y);
+  ASSERT_EQ(packed.inner(), inner);
+  ASSERT_EQ(packed.cols(), cols);
+  // c is rows [2, 2 + rows) of a taller matrix, with a guard column after it.
+  Matrix<T> c = Matrix<T>::Constant(rows + 5, cols + 1, static_cast<T>(kGuard));
+  const T alpha = static_cast<T>(-0.375);
+  packed_product(f.x, packed, alpha, c.data() + 2, c.outerStride());
+
+  const Matrix<double> expected = -0.375 * f.x_value * f.y_value;
+  const double tolerance = std::is_same_v<T, float> ? 2e-5 : 1e-13;
+  const auto where = [&] {
+    return ::testing::Message() << rows << "x" << inner << " times " << inner << "x" << cols
+                                << (x_transposed ? ", x transposed" : "")
+                                << (y_transposed ? ", y transposed" : "");
+  };
+  for (Eigen::Index j = 0; j <= cols; ++j) {
+    for (Eigen::Index i = 0; i < c.rows(); ++i) {
+      if (j == cols || i < 2 || i >= rows + 2) {
+        ASSERT_EQ(c(i, j), static_cast<T>(kGuard)) << "guard cell " << i << "," << j << ", "
+                                                   << where();
+        continue;
+      }
+      const double want = expected(i - 2, j);
+      // The sum's scale: sum_k |x_ik y_kj|, what the rounding errors grow with.
+      const double scale =
+          0.375 * (f.x_value.row(i - 2).cwiseAbs() * f.y_value.col(j).cwiseAbs()).value();
+      ASSERT_NEAR(c(i, j), want, tolerance * (1 + scale)) << "at " << i - 2 << "," << j << ", "
+                                                          << where();
+    }
+  }
+}
+
+template <typename T>
+class PackedProductTest : public ::testing::Test {};
+using Precisions = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(PackedProductTest, Precisions);
+
+TYPED_TEST(PackedProductTest, MatchesAnIndependentProductInEveryLayout) {
+  Rng rng(11);
+  for (const bool x_transposed : {false, true}) {
+    for (const bool y_transposed : {false, true}) {
+      for (const Eigen::Index rows : {1, 7, 8, 15, 16, 17, 31, 32, 33, 100}) {
+        for (const Eigen::Index inner : {1, 5, 16, 17, 191, 192, 193, 400}) {
+          for (const Eigen::Index cols : {1, 5, 6, 11, 12, 13, 17, 40}) {
+            check<TypeParam>(rows, inner, cols, x_transposed, y_transposed, rng);
+            if (::testing::Test::HasFatalFailure()) return;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Each output element is one chain of multiply-adds over the inner index in
+// increasing order, however the rows are blocked (threads) and the inner
+// index cut into cache blocks: with fused multiply-add, every element equals
+// the sequential std::fma chain bit for bit, then times alpha.
+TYPED_TEST(PackedProductTest, EachElementIsOneFusedChainInOrder) {
+#ifndef EIGEN_VECTORIZE_FMA
+  GTEST_SKIP() << "built without fused multiply-add";
+#endif
+  using T = TypeParam;
+  Rng rng(12);
+  for (const bool x_transposed : {false, true}) {
+    const Eigen::Index rows = 70, inner = 450, cols = 30;
+    const Factors<T> f = factors<T>(rows, inner, cols, x_transposed, true, rng);
+    PackedRight<T> packed;
+    packed.pack(f.y);
+    const T alpha = static_cast<T>(0.1);
+    Matrix<T> blocked(rows, cols);
+    for (const Eigen::Index begin : {0, 37}) {
+      const Eigen::Index size = std::min<Eigen::Index>(37, rows - begin);
+      packed_product(f.x.middle_rows(begin, size), packed, alpha, blocked.data() + begin, rows);
+    }
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        T sum = 0;
+        for (Eigen::Index k = 0; k < inner; ++k) {
+          sum = std::fma(static_cast<T>(f.x_value(i, k)), static_cast<T>(f.y_value(k, j)), sum);
+        }
+        ASSERT_EQ(blocked(i, j), sum * alpha) << "at " << i << "," << j;
+      }
+    }
+  }
+}
+
+TYPED_TEST(PackedProductTest, EmptyInnerDimensionGivesZeros) {
+  using T = TypeParam;
+  const Matrix<T> x(4, 0);
+  const Matrix<T> y(0, 3);
+  PackedRight<T> packed;
+  packed.pack(strided<T>(y));
+  Matrix<T> c = Matrix<T>::Constant(4, 3, static_cast<T>(kGuard));
+  packed_product(strided<T>(x), packed, T(1), c.data(), 4);
+  EXPECT_TRUE(c.isZero());
+}
+
+}  // namespace
+}  // namespace backprop
