@@ -22,9 +22,9 @@ constexpr int kHeight = 2 * kLanes<T>;
 constexpr int kWidth = kRegisters >= 32 ? 12 : 6;
 
 // The inner index is taken kDepth at a time, so that a packed sliver of X
-// (kHeight x kDepth: 24 KiB of float on AVX-512) stays in the level-1 cache
+// (kHeight x kDepth: 32 KiB of float on AVX-512) stays in the level-1 cache
 // while it meets every sliver of Y.
-constexpr Eigen::Index kDepth = 192;
+constexpr Eigen::Index kDepth = 256;
 
 // Rows [row, row + rows) (rows <= kHeight) and inner indices [k0, k0 + depth)
 // of x, as depth runs of kHeight values (zeros below the rows).
@@ -107,6 +107,30 @@ T* left_sliver() {
   return buffer.data();
 }
 
+// Columns [0, width) of a column-major y (leading dimension stride, `inner`
+// rows) as inner rows of kWidth values: L x L squares transposed in
+// registers, L columns at a time.
+template <typename T>
+void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::Index width, T* to) {
+  constexpr int L = kLanes<T>;
+  Eigen::Index k = 0;
+  for (; k + L <= inner; k += L) {
+    for (Eigen::Index j0 = 0; j0 < width; j0 += L) {
+      const int columns = static_cast<int>(std::min<Eigen::Index>(L, width - j0));
+      simd::PacketBlock<Packet<T>, L> square;
+      for (int j = 0; j < L; ++j) {
+        square.packet[j] = j < columns ? simd::ploadu<Packet<T>>(y + (j0 + j) * stride + k)
+                                       : simd::pset1<Packet<T>>(T(0));
+      }
+      simd::ptranspose(square);
+      for (int i = 0; i < L; ++i) store_first(to + (k + i) * kWidth + j0, square.packet[i], columns);
+    }
+  }
+  for (; k < inner; ++k) {
+    for (Eigen::Index j = 0; j < width; ++j) to[k * kWidth + j] = y[j * stride + k];
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -126,8 +150,9 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
       for (Eigen::Index k = 0; k < inner_; ++k, from += y.row_stride, to += kWidth) {
         for (int j = 0; j < kWidth; ++j) to[j] = from[j];
       }
+    } else if (y.row_stride == 1) {
+      pack_columns(from, y.column_stride, inner_, width, to);
     } else {
-      // Column-major (A, Delta): a column of y at a time.
       for (Eigen::Index j = 0; j < width; ++j) {
         const T* column = from + j * y.column_stride;
         for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
