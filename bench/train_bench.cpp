@@ -4,8 +4,8 @@
 //
 // The sgemm peak is the best single-thread rate of a large float product (1024^3 and the products
 // of configuration C) by Eigen, by the library's own packed product, or by OpenBLAS where
-// libopenblas.so.0 is installed (loaded at run time; see --openblas-core). The work counted is the matrix products
-// only: see configs.hpp.
+// libopenblas.so.0 is installed (loaded at run time; see --openblas-core). The work counted is the
+// matrix products only: see configs.hpp.
 //
 // Each configuration trains in a child process of its own, so that its peak memory
 // (getrusage ru_maxrss) is its own: loading the data, training and evaluating.
@@ -101,8 +101,9 @@ double median(std::vector<double> values) {
 
 // ---------------------------------------------------------------------------------------------
 // sgemm, the kernel under every layer: Eigen's, the library's own (narrow_product.hpp,
-// packed_product.hpp) and, where the system has it, OpenBLAS's (loaded at run time, so the bench needs no BLAS to build), each on one thread,
-// timed on a large square product (the peak) and on the products the configurations make.
+// packed_product.hpp) and, where the system has it, OpenBLAS's (loaded at run time, so the bench
+// needs no BLAS to build), each on one thread, timed on a large square product (the peak) and on
+// the products the configurations make.
 
 enum class Op { nn, nt, tn };  // C = A B, C = A B^T, C = A^T B
 
@@ -264,10 +265,10 @@ GemmTiming time_gemm(const GemmShape& shape, double budget_seconds, const OpenBl
     });
   } else {
     // packed_product.hpp, as a layer calls it: the right factor packed on every call.
-    const StridedMatrix<float> left = shape.op == Op::tn ? strided_transpose<float>(a)
-                                                         : strided<float>(a);
-    const StridedMatrix<float> right = shape.op == Op::nt ? strided_transpose<float>(b)
-                                                          : strided<float>(b);
+    const StridedMatrix<float> left =
+        shape.op == Op::tn ? strided_transpose<float>(a) : strided<float>(a);
+    const StridedMatrix<float> right =
+        shape.op == Op::nt ? strided_transpose<float>(b) : strided<float>(b);
     PackedRight<float> packed;
     timing.own = time_rate(flops, budget_seconds, [&] {
       packed.pack(right);
@@ -373,8 +374,7 @@ void print_sgemm(const SgemmReport& report) {
   std::cout << std::fixed << std::setprecision(1)
             << "  sgemm peak (best large product): " << report.peak() << " GFLOP/s   (Eigen "
             << report.eigen_peak() << ", OpenBLAS " << report.openblas_peak() << ", backprop "
-            << report.own_peak() << ")"
-            << std::defaultfloat << "\n\n";
+            << report.own_peak() << ")" << std::defaultfloat << "\n\n";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "backprop/optimizer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <utility>
@@ -51,38 +52,62 @@ Optimizer<T>::Optimizer(const OptimizerOptions& options, long parameter_count) :
 }
 
 template <typename T>
-void Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate) {
+bool Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate) {
   const T eta = static_cast<T>(learning_rate);
   const T mu = static_cast<T>(options_.momentum);
-  switch (options_.kind) {
-    case OptimizerKind::sgd:
-      theta -= eta * gradient;
-      break;
-    case OptimizerKind::momentum:
-      velocity_ = mu * velocity_ - eta * gradient;
-      theta += velocity_;
-      break;
-    case OptimizerKind::nesterov:
-      // theta += -mu v + (1 + mu) v', with v' = mu v - eta g
-      theta -= mu * velocity_;
-      velocity_ = mu * velocity_ - eta * gradient;
-      theta += (T(1) + mu) * velocity_;
-      break;
-    case OptimizerKind::adam: {
-      ++steps_;
-      const T b1 = static_cast<T>(options_.beta1);
-      const T b2 = static_cast<T>(options_.beta2);
-      velocity_ = b1 * velocity_ + (T(1) - b1) * gradient;
-      second_ = b2 * second_ + (T(1) - b2) * gradient.cwiseAbs2();
-      const auto t = static_cast<double>(steps_);
-      const T m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
-      const T v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
-      const T epsilon = static_cast<T>(options_.epsilon);
-      theta.array() -= eta * (m_correction * velocity_.array()) /
-                       ((v_correction * second_.array()).sqrt() + epsilon);
-      break;
-    }
+  const T b1 = static_cast<T>(options_.beta1);
+  const T b2 = static_cast<T>(options_.beta2);
+  const T epsilon = static_cast<T>(options_.epsilon);
+  T m_correction = 1;
+  T v_correction = 1;
+  if (options_.kind == OptimizerKind::adam) {
+    ++steps_;
+    const auto t = static_cast<double>(steps_);
+    m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
+    v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
   }
+  // A NaN or an infinity anywhere makes a sum non-finite; only a sum that
+  // overflowed from finite values needs the element-by-element check.
+  T gradient_sum = 0;
+  T theta_sum = 0;
+  constexpr Eigen::Index kBlock = 2048;  // 8 KiB of float per vector
+  for (Eigen::Index begin = 0; begin < theta.size(); begin += kBlock) {
+    const Eigen::Index n = std::min(kBlock, theta.size() - begin);
+    auto th = theta.segment(begin, n);
+    const auto g = gradient.segment(begin, n);
+    switch (options_.kind) {
+      case OptimizerKind::sgd:
+        th -= eta * g;
+        break;
+      case OptimizerKind::momentum: {
+        auto v = velocity_.segment(begin, n);
+        v = mu * v - eta * g;
+        th += v;
+        break;
+      }
+      case OptimizerKind::nesterov: {
+        // theta += -mu v + (1 + mu) v', with v' = mu v - eta g
+        auto v = velocity_.segment(begin, n);
+        th -= mu * v;
+        v = mu * v - eta * g;
+        th += (T(1) + mu) * v;
+        break;
+      }
+      case OptimizerKind::adam: {
+        auto m = velocity_.segment(begin, n);
+        auto v = second_.segment(begin, n);
+        m = b1 * m + (T(1) - b1) * g;
+        v = b2 * v + (T(1) - b2) * g.cwiseAbs2();
+        th.array() -=
+            eta * (m_correction * m.array()) / ((v_correction * v.array()).sqrt() + epsilon);
+        break;
+      }
+    }
+    gradient_sum += g.sum();
+    theta_sum += th.sum();
+  }
+  return (std::isfinite(gradient_sum) || gradient.allFinite()) &&
+         (std::isfinite(theta_sum) || theta.allFinite());
 }
 
 template <typename T>

@@ -52,7 +52,8 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
           square.packet[i] = simd::ploadu<Packet<T>>(from + (p * L + i) * x.row_stride + k);
         }
         simd::ptranspose(square);
-        for (int i = 0; i < L; ++i) simd::pstore(to + (k + i) * kHeight<T> + p * L, square.packet[i]);
+        for (int i = 0; i < L; ++i)
+          simd::pstore(to + (k + i) * kHeight<T> + p * L, square.packet[i]);
       }
     }
   }
@@ -123,7 +124,8 @@ void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::In
                                        : simd::pset1<Packet<T>>(T(0));
       }
       simd::ptranspose(square);
-      for (int i = 0; i < L; ++i) store_first(to + (k + i) * kWidth + j0, square.packet[i], columns);
+      for (int i = 0; i < L; ++i)
+        store_first(to + (k + i) * kWidth + j0, square.packet[i], columns);
     }
   }
   for (; k < inner; ++k) {

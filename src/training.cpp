@@ -52,14 +52,6 @@ std::string digest(const TrainingState& state) {
   return sha.hex();
 }
 
-// A NaN or an infinity anywhere makes the sum non-finite, and a vectorised
-// sum is far cheaper than Eigen's element-by-element allFinite(); only a sum
-// that overflowed from finite values needs the slow check to be sure.
-template <typename T>
-bool all_finite(const VectorMap<T>& values) {
-  return std::isfinite(values.sum()) || values.allFinite();
-}
-
 }  // namespace
 
 void TrainingOptions::validate() const {
@@ -222,7 +214,20 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
     // dC/dtheta of C = C_0 + penalty: the book's weight decay for L2.
     options_.regularization.add_gradient(network_, n);
     if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
-    if (!all_finite(network_.gradients())) {
+    if (options_.max_gradient_norm > 0) {
+      // Rescale g to length max_gradient_norm when it is longer (Pascanu et al. 2013).
+      const double norm = std::sqrt(network_.gradients().template cast<double>().squaredNorm());
+      if (norm > options_.max_gradient_norm) {
+        network_.gradients() *= static_cast<T>(options_.max_gradient_norm / norm);
+      }
+    }
+    if (!optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate())) {
+      // A NaN or an infinity in the gradient, or a step that overflowed: go
+      // back to the weights at the start of the epoch, and say which.
+      network_.parameters() = last_good_parameters_;
+      if (network_.gradients().allFinite()) {
+        diverged(epoch, batch, "a weight overflowed to infinity");
+      }
       int layer = 0;
       while (layer + 1 < network_.layer_count() &&
              network_.layer(layer).weight_gradient.allFinite() &&
@@ -232,19 +237,6 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
       diverged(
           epoch, batch,
           "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
-    }
-    if (options_.max_gradient_norm > 0) {
-      // Rescale g to length max_gradient_norm when it is longer (Pascanu et al. 2013).
-      const double norm = std::sqrt(network_.gradients().template cast<double>().squaredNorm());
-      if (norm > options_.max_gradient_norm) {
-        network_.gradients() *= static_cast<T>(options_.max_gradient_norm / norm);
-      }
-    }
-    optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate());
-    if (!all_finite(network_.parameters())) {
-      // The step overflowed; go back to the weights at the start of the epoch.
-      network_.parameters() = last_good_parameters_;
-      diverged(epoch, batch, "a weight overflowed to infinity");
     }
     if (on_batch) {
       // backprop() returned the batch's mean cost; the sum keeps later

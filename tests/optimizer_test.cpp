@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "backprop/error.hpp"
 
 namespace backprop {
@@ -19,10 +21,12 @@ Vector<double> two_steps(OptimizerKind kind, Vector<double>* after_first = nullp
   theta << 1.0, -2.0;
   Vector<double> g(2);
   g << 0.5, -1.0;
-  optimizer.step(VectorMap<double>(theta.data(), 2), VectorMap<double>(g.data(), 2), 0.1);
+  EXPECT_TRUE(
+      optimizer.step(VectorMap<double>(theta.data(), 2), VectorMap<double>(g.data(), 2), 0.1));
   if (after_first != nullptr) *after_first = theta;
   g << -0.25, 2.0;
-  optimizer.step(VectorMap<double>(theta.data(), 2), VectorMap<double>(g.data(), 2), 0.1);
+  EXPECT_TRUE(
+      optimizer.step(VectorMap<double>(theta.data(), 2), VectorMap<double>(g.data(), 2), 0.1));
   return theta;
 }
 
@@ -70,12 +74,12 @@ TEST(Optimizer, StateRoundTripsAndMismatchesAreRejected) {
   Optimizer<float> a(options, 3);
   Vector<float> theta = Vector<float>::Ones(3);
   Vector<float> g = Vector<float>::Constant(3, 0.3F);
-  a.step(VectorMap<float>(theta.data(), 3), VectorMap<float>(g.data(), 3), 0.01);
+  ASSERT_TRUE(a.step(VectorMap<float>(theta.data(), 3), VectorMap<float>(g.data(), 3), 0.01));
   Optimizer<float> b(options, 3);
   b.set_state(a.state());
   Vector<float> theta_b = theta;
-  a.step(VectorMap<float>(theta.data(), 3), VectorMap<float>(g.data(), 3), 0.01);
-  b.step(VectorMap<float>(theta_b.data(), 3), VectorMap<float>(g.data(), 3), 0.01);
+  ASSERT_TRUE(a.step(VectorMap<float>(theta.data(), 3), VectorMap<float>(g.data(), 3), 0.01));
+  ASSERT_TRUE(b.step(VectorMap<float>(theta_b.data(), 3), VectorMap<float>(g.data(), 3), 0.01));
   EXPECT_EQ(theta, theta_b);
 
   options.kind = OptimizerKind::momentum;
@@ -84,6 +88,41 @@ TEST(Optimizer, StateRoundTripsAndMismatchesAreRejected) {
   EXPECT_THROW(parse_optimizer("rmsprop"), InputError);
   options.momentum = 1.5;
   EXPECT_THROW(options.validate(), InputError);
+}
+
+// The step reports a NaN or an infinity in the gradient or in the new
+// parameters wherever it lies (the check runs block by block with the step),
+// and does not mistake large finite values, whose sum overflows, for one.
+TEST(Optimizer, StepReportsWhatIsNotFinite) {
+  const long n = 5000;  // more than one block of the step
+  for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::momentum,
+                                   OptimizerKind::nesterov, OptimizerKind::adam}) {
+    OptimizerOptions options;
+    options.kind = kind;
+    for (const long where : {0L, 2047L, 2048L, n - 1}) {
+      Optimizer<float> optimizer(options, n);
+      Vector<float> theta = Vector<float>::Ones(n);
+      Vector<float> g = Vector<float>::Constant(n, 0.5F);
+      g[where] = std::numeric_limits<float>::quiet_NaN();
+      EXPECT_FALSE(
+          optimizer.step(VectorMap<float>(theta.data(), n), VectorMap<float>(g.data(), n), 0.1))
+          << to_string(kind) << ": NaN at " << where;
+    }
+    Optimizer<float> optimizer(options, n);
+    Vector<float> theta = Vector<float>::Constant(n, 3e38F);
+    Vector<float> g = Vector<float>::Constant(n, 1e-3F);
+    EXPECT_TRUE(
+        optimizer.step(VectorMap<float>(theta.data(), n), VectorMap<float>(g.data(), n), 0.1))
+        << to_string(kind) << ": large finite parameters";
+  }
+  // An SGD step that overflows: -3e38 - 1 * 3e38.
+  OptimizerOptions options;
+  Optimizer<float> optimizer(options, 3);
+  Vector<float> theta = Vector<float>::Constant(3, -3e38F);
+  Vector<float> g = Vector<float>::Zero(3);
+  g[1] = 3e38F;
+  EXPECT_FALSE(
+      optimizer.step(VectorMap<float>(theta.data(), 3), VectorMap<float>(g.data(), 3), 1.0));
 }
 
 }  // namespace

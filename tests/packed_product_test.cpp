@@ -38,8 +38,10 @@ template <typename T>
 Factors<T> factors(Eigen::Index rows, Eigen::Index inner, Eigen::Index cols, bool x_transposed,
                    bool y_transposed, Rng& rng) {
   Factors<T> f;
-  f.x_storage = x_transposed ? random_matrix<T>(inner, rows, rng) : random_matrix<T>(rows, inner, rng);
-  f.y_storage = y_transposed ? random_matrix<T>(cols, inner, rng) : random_matrix<T>(inner, cols, rng);
+  f.x_storage =
+      x_transposed ? random_matrix<T>(inner, rows, rng) : random_matrix<T>(rows, inner, rng);
+  f.y_storage =
+      y_transposed ? random_matrix<T>(cols, inner, rng) : random_matrix<T>(inner, cols, rng);
   f.x = x_transposed ? strided_transpose<T>(f.x_storage) : strided<T>(f.x_storage);
   f.y = y_transposed ? strided_transpose<T>(f.y_storage) : strided<T>(f.y_storage);
   f.x_value = f.x_storage.template cast<double>();
@@ -72,16 +74,16 @@ void check(Eigen::Index rows, Eigen::Index inner, Eigen::Index cols, bool x_tran
   for (Eigen::Index j = 0; j <= cols; ++j) {
     for (Eigen::Index i = 0; i < c.rows(); ++i) {
       if (j == cols || i < 2 || i >= rows + 2) {
-        ASSERT_EQ(c(i, j), static_cast<T>(kGuard)) << "guard cell " << i << "," << j << ", "
-                                                   << where();
+        ASSERT_EQ(c(i, j), static_cast<T>(kGuard))
+            << "guard cell " << i << "," << j << ", " << where();
         continue;
       }
       const double want = expected(i - 2, j);
       // The sum's scale: sum_k |x_ik y_kj|, what the rounding errors grow with.
       const double scale =
           0.375 * (f.x_value.row(i - 2).cwiseAbs() * f.y_value.col(j).cwiseAbs()).value();
-      ASSERT_NEAR(c(i, j), want, tolerance * (1 + scale)) << "at " << i - 2 << "," << j << ", "
-                                                          << where();
+      ASSERT_NEAR(c(i, j), want, tolerance * (1 + scale))
+          << "at " << i - 2 << "," << j << ", " << where();
     }
   }
 }

@@ -40,7 +40,10 @@ class Optimizer {
  public:
   Optimizer(const OptimizerOptions& options, long parameter_count);
 
-  void step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate);
+  // One step. Returns whether the gradient and the new parameters are all
+  // finite: checked block by block as the step writes them, while they are
+  // still in the level-1 cache, so the check costs no pass over memory.
+  [[nodiscard]] bool step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate);
 
   // The optimizer's memory (velocities, moments, step count) as doubles, for
   // checkpoints; converting float to double and back is exact.
