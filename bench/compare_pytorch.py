@@ -304,7 +304,7 @@ def main():
     print(f"""Columns: s = median wall seconds per 60,000-image epoch over all epochs of all repeats
 (what the issue's targets are in); cpu s = the same for CPU seconds (with one thread, nearer to
 what an epoch takes on a core of its own); GFLOP/s from the wall median; % peak of {peak:.1f}
-GFLOP/s, the best single-thread sgemm (Eigen or OpenBLAS, large products) backprop-bench measured
+GFLOP/s, the best single-thread sgemm (Eigen, OpenBLAS or backprop, large products) backprop-bench measured
 in this run; MiB = peak resident memory of the process (ru_maxrss); acc = test accuracy after the
 epochs; ratio = PyTorch s / backprop s; cpu ratio = the same for cpu s.""")
     if args.repeats > 1:
