@@ -1,5 +1,8 @@
 #include "backprop/dense_layer.hpp"
 
+#include <atomic>
+#include <cmath>
+
 #include "backprop/narrow_product.hpp"
 #include "backprop/parallel.hpp"
 
@@ -25,17 +28,18 @@ void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& pack
   }
 }
 
-// g = scale delta a^T (BP4), for the rows of delta given; `packed` holds a^T
-// if not narrow.
+// g = scale delta a^T + beta g (BP4, or with beta the update of W), for the
+// rows of delta given; `packed` holds a^T if not narrow. Returns the sum of
+// what it wrote.
 template <typename T, typename D, typename G>
-void multiply_transposed(T scale, const D& delta, const ConstMatrixRef<T>& a,
-                         const PackedRight<T>& packed, G&& g) {
+T outer_product_rows(T scale, const D& delta, const ConstMatrixRef<T>& a,
+                     const PackedRight<T>& packed, G&& g, T beta) {
   if (narrow<T>(a)) {
-    narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(), a.outerStride(),
-                         a.rows(), a.cols(), scale, g.data(), g.outerStride());
-  } else {
-    packed_product(strided<T>(delta), packed, scale, g.data(), g.outerStride());
+    return narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(),
+                                a.outerStride(), a.rows(), a.cols(), scale, g.data(),
+                                g.outerStride(), beta);
   }
+  return packed_product(strided<T>(delta), packed, scale, g.data(), g.outerStride(), beta);
 }
 
 }  // namespace
@@ -93,45 +97,71 @@ template <typename T>
 void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
                              Matrix<T>* input_grad) {
   const T inverse_m = T(1) / static_cast<T>(delta.cols());
+  // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
+  bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
+  // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
+  outer_product(delta, input, inverse_m, T(0), weight_gradient);
+  if (input_grad != nullptr) pass_down(delta, *input_grad);
+}
+
+template <typename T>
+bool DenseLayer<T>::descend(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
+                            Matrix<T>* input_grad, const Descent<T>& descent) {
+  // BP2 needs W^l as it was in the forward pass: first, before the update.
+  if (input_grad != nullptr) pass_down(delta, *input_grad);
+  const T step = descent.eta / static_cast<T>(delta.cols());
+  // b <- b - (eta/m) sum_x delta^{x,l}   (eq. 21, BP3)
+  biases.noalias() -= step * delta.rowwise().sum();
+  // W <- decay W - (eta/m) sum_x delta^{x,l} (a^{x,l-1})^T   (eq. 20 and 93, BP4)
+  const bool weights_finite = outer_product(delta, input, -step, descent.decay, weights);
+  return weights_finite && biases.allFinite();
+}
+
+template <typename T>
+bool DenseLayer<T>::outer_product(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale,
+                                  T beta, MatrixMap<T>& target) {
   if (!narrow<T>(input)) packed_.pack(strided_transpose<T>(input));
+  // Each block says whether what it wrote is finite: from its sum, or, if
+  // that overflowed, element by element.
+  std::atomic<bool> finite = true;
+  const auto block = [&](Eigen::Index begin, Eigen::Index size) {
+    auto rows = target.middleRows(begin, size);
+    const T sum =
+        outer_product_rows<T>(scale, delta.middleRows(begin, size), input, packed_, rows, beta);
+    if (!std::isfinite(sum) && !rows.allFinite()) finite = false;
+  };
   if (block_count(weights.rows()) == 1) {
-    // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
-    bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
-    // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-    multiply_transposed<T>(inverse_m, delta, input, packed_, weight_gradient);
+    block(0, weights.rows());
   } else {
-    for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
-      const auto delta_rows = delta.middleRows(begin, size);
-      // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
-      bias_gradient.segment(begin, size).noalias() = delta_rows.rowwise().sum() * inverse_m;
-      // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-      multiply_transposed<T>(inverse_m, delta_rows, input, packed_,
-                             weight_gradient.middleRows(begin, size));
-    });
+    for_each_block(weights.rows(), block);
   }
+  return finite;
+}
+
+template <typename T>
+void DenseLayer<T>::pass_down(const Matrix<T>& delta, Matrix<T>& input_grad) {
   // BP2, first factor: (W^l)^T Delta^l, handed down to layer l-1, in blocks
   // of the layer below's neurons.
-  if (input_grad == nullptr) return;
-  if (narrow<T>(input)) {
+  if (delta.cols() <= kNarrowColumns) {
     // m <= 16 columns: Eigen's product reads W^T in place well enough (BP2
     // is the smallest of the three products when the inputs are pixels).
     if (block_count(weights.cols()) == 1) {
-      input_grad->noalias() = weights.transpose() * delta;
+      input_grad.noalias() = weights.transpose() * delta;
     } else {
-      input_grad->resize(weights.cols(), delta.cols());
+      input_grad.resize(weights.cols(), delta.cols());
       for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
-        input_grad->middleRows(begin, size).noalias() =
+        input_grad.middleRows(begin, size).noalias() =
             weights.middleCols(begin, size).transpose() * delta;
       });
     }
     return;
   }
-  input_grad->resize(weights.cols(), delta.cols());
+  input_grad.resize(weights.cols(), delta.cols());
   packed_.pack(strided<T>(delta));
   const StridedMatrix<T> weights_transposed = strided_transpose<T>(weights);
   for_each_block(weights.cols(), [&](Eigen::Index begin, Eigen::Index size) {
     packed_product(weights_transposed.middle_rows(begin, size), packed_, T(1),
-                   input_grad->data() + begin, input_grad->outerStride());
+                   input_grad.data() + begin, input_grad.outerStride());
   });
 }
 

@@ -142,6 +142,19 @@ double Network<T>::cost(const ConstMatrixRef<T>& x, const Matrix<T>& y) {
 template <typename T>
 double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y,
                             const Dropout* dropout) {
+  bool finite = true;
+  return backpropagate(x, y, dropout, nullptr, finite);
+}
+
+template <typename T>
+double Network<T>::descend(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout,
+                           const Descent<T>& descent, bool& finite) {
+  return backpropagate(x, y, dropout, &descent, finite);
+}
+
+template <typename T>
+double Network<T>::backpropagate(const ConstMatrixRef<T>& x, const Matrix<T>& y,
+                                 const Dropout* dropout, const Descent<T>* descent, bool& finite) {
   forward(x, dropout);
   const auto& output = layers_.back();
   const double cost = cost_value(spec_.cost, output.activation(), output.z(), output.a(), y);
@@ -149,18 +162,27 @@ double Network<T>::backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y,
   // BP1: Delta^L = grad_a C (.) sigma'(Z^L)
   output_delta(spec_.cost, output.activation(), output.z(), output.a(), y, delta_);
 
+  // BP3 and BP4 for layer l (the gradient, or the step of descent), and
+  // (W^l)^T Delta^l for the layer below; none for the first layer, whose
+  // input is the data.
+  finite = true;
+  const auto differentiate = [&](int l, const ConstMatrixRef<T>& input, Matrix<T>* input_grad) {
+    if (descent == nullptr) {
+      layers_[l].backward(delta_, input, input_grad);
+    } else if (!layers_[l].descend(delta_, input, input_grad, *descent)) {
+      finite = false;
+    }
+  };
   for (int l = layer_count() - 1; l > 0; --l) {
     const auto& below = layers_[l - 1];
-    // BP3 and BP4 for layer l, and (W^l)^T Delta^l for the layer below.
-    layers_[l].backward(delta_, below.output(), &input_grad_);
+    differentiate(l, below.output(), &input_grad_);
     // A dropped output passed nothing on, so it receives no gradient.
     if (below.dropped()) input_grad_.array() *= below.dropout_mask().array();
     // BP2: Delta^{l-1} = ((W^l)^T Delta^l) (.) sigma'(Z^{l-1})
     multiply_by_derivative(below.activation(), below.z(), below.a(), input_grad_);
     std::swap(delta_, input_grad_);
   }
-  // The first layer's input is the data: no delta is needed below it.
-  layers_.front().backward(delta_, x, nullptr);
+  differentiate(0, x, nullptr);
   return cost;
 }
 

@@ -69,10 +69,11 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
 // (<= P packets) rows by C columns of c. The first cache block starts the
 // sums at zero, the later ones at the values stored by the one before, so
 // that each element is one chain of fused multiply-adds over the whole inner
-// index; the last multiplies by alpha.
+// index; the last stores alpha sum + beta c (beta = 0: c is not read).
+// Returns the sum of the values stored by the last block, lane by lane.
 template <typename T, int P, int C>
-void tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool first, bool last,
-          T alpha, T* c, Eigen::Index c_stride) {
+Packet<T> tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool first,
+               bool last, T alpha, T beta, T* c, Eigen::Index c_stride) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
   for (int j = 0; j < C; ++j) {
@@ -89,22 +90,32 @@ void tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool 
       for (int p = 0; p < P; ++p) sum[j][p] = simd::pmadd(x_k[p], y_kj, sum[j][p]);
     }
   }
+  Packet<T> stored = simd::pset1<Packet<T>>(T(0));
   const Packet<T> factor = simd::pset1<Packet<T>>(alpha);
+  const Packet<T> decay = simd::pset1<Packet<T>>(beta);
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       const int lanes = lanes_in<T>(rows, p);
-      if (lanes > 0) {
-        store_first(c + j * c_stride + p * L, last ? simd::pmul(sum[j][p], factor) : sum[j][p],
-                    lanes);
+      if (lanes == 0) continue;
+      T* to = c + j * c_stride + p * L;
+      Packet<T> value = sum[j][p];
+      if (last) {
+        value = beta == T(0) ? simd::pmul(value, factor)
+                             : simd::pmadd(value, factor, simd::pmul(decay, load_first(to, lanes)));
       }
+      store_first(to, value, lanes);
+      if (last) stored = simd::padd(stored, lanes == L ? value : load_first(to, lanes));
     }
   }
+  return stored;
 }
 
-// A packed sliver of X, per thread: a few kilobytes, reused by every call.
+// A packed sliver of X (kHeight x depth), per thread, reused by every call.
 template <typename T>
-T* left_sliver() {
-  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffer(kHeight<T> * kDepth);
+T* left_sliver(Eigen::Index depth) {
+  thread_local std::vector<T, Eigen::aligned_allocator<T>> buffer;
+  const auto size = static_cast<std::size_t>(kHeight<T> * depth);
+  if (buffer.size() < size) buffer.resize(size);
   return buffer.data();
 }
 
@@ -169,16 +180,27 @@ const T* PackedRight<T>::sliver(Eigen::Index s) const {
 }
 
 template <typename T>
-void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
-                    Eigen::Index c_stride) {
+T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
+                 Eigen::Index c_stride, T beta) {
   const Eigen::Index inner = y.inner();
   if (inner == 0) {  // an empty sum
-    for (Eigen::Index j = 0; j < y.cols(); ++j) std::fill_n(c + j * c_stride, x.rows, T(0));
-    return;
+    T total = 0;
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+      for (Eigen::Index i = 0; i < x.rows; ++i) {
+        T& value = c[i + j * c_stride];
+        value = beta == T(0) ? T(0) : beta * value;
+        total += value;
+      }
+    }
+    return total;
   }
-  T* xs = left_sliver<T>();
-  for (Eigen::Index k0 = 0; k0 < inner; k0 += kDepth) {
-    const Eigen::Index depth = std::min(kDepth, inner - k0);
+  // With beta, c's old values are needed at the end of the sum, so the
+  // inner index is one block (the mini-batch, for BP4's update).
+  const Eigen::Index block = beta == T(0) ? kDepth : inner;
+  T* xs = left_sliver<T>(std::min(block, inner));
+  Packet<T> total = simd::pset1<Packet<T>>(T(0));
+  for (Eigen::Index k0 = 0; k0 < inner; k0 += block) {
+    const Eigen::Index depth = std::min(block, inner - k0);
     const bool first = k0 == 0;
     const bool last = k0 + depth == inner;
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
@@ -188,20 +210,22 @@ void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha,
         for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
           const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
           with_count<kWidth>(width, [&](auto columns) {
-            tile<T, packets(), columns()>(depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
-                                          alpha, c + row + column * c_stride, c_stride);
+            total = simd::padd(total, tile<T, packets(), columns()>(
+                                          depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
+                                          alpha, beta, c + row + column * c_stride, c_stride));
           });
         }
       });
     }
   }
+  return simd::predux(total);
 }
 
 template class PackedRight<float>;
 template class PackedRight<double>;
-template void packed_product<float>(const StridedMatrix<float>&, const PackedRight<float>&, float,
-                                    float*, Eigen::Index);
-template void packed_product<double>(const StridedMatrix<double>&, const PackedRight<double>&,
-                                     double, double*, Eigen::Index);
+template float packed_product<float>(const StridedMatrix<float>&, const PackedRight<float>&, float,
+                                     float*, Eigen::Index, float);
+template double packed_product<double>(const StridedMatrix<double>&, const PackedRight<double>&,
+                                       double, double*, Eigen::Index, double);
 
 }  // namespace backprop

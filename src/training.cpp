@@ -199,45 +199,43 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
   progress.epoch = epoch;
   progress.examples_total = n;
 
+  // Plain SGD on one process, without clipping or an L1 penalty, takes its
+  // step inside backpropagation (Network::descend): the same update, with
+  // no gradient written and read back.
+  const bool fused =
+      ranks == 1 && options_.optimizer.kind == OptimizerKind::sgd &&
+      options_.max_gradient_norm == 0 &&
+      (!options_.regularization.active() || options_.regularization.penalty == Penalty::l2);
   for (long first = 0, batch = 0; first < n; first += m, ++batch) {
     const long count = std::min(m, n - first);
     const Share share = share_of(count, rank, ranks);
     double cost = 0;
-    if (share.count > 0) {
+    if (fused) {
+      gather(training_, std::span<const int>(order_).subspan(first, count), outputs, x_, y_);
+      const double eta = schedule_.learning_rate();
+      Descent<T> descent{static_cast<T>(eta)};
+      if (options_.regularization.active()) {
+        // w <- (1 - eta lambda / n) w - (eta / m) sum_x dC_x/dw   (eq. 93)
+        descent.decay =
+            static_cast<T>(1.0 - eta * options_.regularization.lambda / static_cast<double>(n));
+      }
+      bool finite = true;
+      cost = network_.descend(x_, y_, thinning, descent, finite);
+      if (!std::isfinite(cost) || !finite) {
+        // Go back to the weights at the start of the epoch, and say why.
+        network_.parameters() = last_good_parameters_;
+        diverged(epoch, batch,
+                 !std::isfinite(cost) ? "the cost is " + std::to_string(cost)
+                                      : "a weight or bias became a NaN or an infinity");
+      }
+    } else if (share.count > 0) {
       gather(training_, std::span<const int>(order_).subspan(first + share.first, share.count),
              outputs, x_, y_);
       cost = network_.backprop(x_, y_, thinning);
     } else {
       network_.gradients().setZero();  // a mini-batch smaller than p leaves this rank none
     }
-    if (ranks > 1) sum_over_ranks(share, count, cost);
-    // dC/dtheta of C = C_0 + penalty: the book's weight decay for L2.
-    options_.regularization.add_gradient(network_, n);
-    if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
-    if (options_.max_gradient_norm > 0) {
-      // Rescale g to length max_gradient_norm when it is longer (Pascanu et al. 2013).
-      const double norm = std::sqrt(network_.gradients().template cast<double>().squaredNorm());
-      if (norm > options_.max_gradient_norm) {
-        network_.gradients() *= static_cast<T>(options_.max_gradient_norm / norm);
-      }
-    }
-    if (!optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate())) {
-      // A NaN or an infinity in the gradient, or a step that overflowed: go
-      // back to the weights at the start of the epoch, and say which.
-      network_.parameters() = last_good_parameters_;
-      if (network_.gradients().allFinite()) {
-        diverged(epoch, batch, "a weight overflowed to infinity");
-      }
-      int layer = 0;
-      while (layer + 1 < network_.layer_count() &&
-             network_.layer(layer).weight_gradient.allFinite() &&
-             network_.layer(layer).bias_gradient.allFinite()) {
-        ++layer;
-      }
-      diverged(
-          epoch, batch,
-          "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
-    }
+    if (!fused) descend_unfused(epoch, batch, share, count, cost);
     if (on_batch) {
       // backprop() returned the batch's mean cost; the sum keeps later
       // batches weighted by their size (the last may be smaller).
@@ -245,6 +243,39 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
       progress.cost_sum += cost * static_cast<double>(count);
       on_batch(progress);
     }
+  }
+}
+
+template <typename T>
+void Trainer<T>::descend_unfused(int epoch, long batch, const Share& share, long count,
+                                 double& cost) {
+  const long n = training_.size();
+  if (communicator_.size() > 1) sum_over_ranks(share, count, cost);
+  // dC/dtheta of C = C_0 + penalty: the book's weight decay for L2.
+  options_.regularization.add_gradient(network_, n);
+  if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
+  if (options_.max_gradient_norm > 0) {
+    // Rescale g to length max_gradient_norm when it is longer (Pascanu et al. 2013).
+    const double norm = std::sqrt(network_.gradients().template cast<double>().squaredNorm());
+    if (norm > options_.max_gradient_norm) {
+      network_.gradients() *= static_cast<T>(options_.max_gradient_norm / norm);
+    }
+  }
+  if (!optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate())) {
+    // A NaN or an infinity in the gradient, or a step that overflowed: go
+    // back to the weights at the start of the epoch, and say which.
+    network_.parameters() = last_good_parameters_;
+    if (network_.gradients().allFinite()) {
+      diverged(epoch, batch, "a weight overflowed to infinity");
+    }
+    int layer = 0;
+    while (layer + 1 < network_.layer_count() &&
+           network_.layer(layer).weight_gradient.allFinite() &&
+           network_.layer(layer).bias_gradient.allFinite()) {
+      ++layer;
+    }
+    diverged(epoch, batch,
+             "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
   }
 }
 

@@ -13,6 +13,16 @@
 
 namespace backprop {
 
+// Plain gradient descent, fused with BP3 and BP4 (DenseLayer::descend):
+//   W <- decay W - (eta/m) sum_x delta^x (a^x)^T    (eq. 20; eq. 93 with L2)
+//   b <- b - (eta/m) sum_x delta^x                  (eq. 21)
+// where decay = 1 - eta lambda / n with L2 regularization, 1 without.
+template <typename T>
+struct Descent {
+  T eta;
+  T decay = 1;
+};
+
 template <typename T>
 class DenseLayer {
  public:
@@ -48,6 +58,14 @@ class DenseLayer {
   // which the layer below multiplies by its own sigma'(Z^{l-1}).
   void backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input, Matrix<T>* input_grad);
 
+  // The same, with the step of plain gradient descent taken at once: BP3
+  // and BP4's products update b^l and W^l where they lie (Descent above),
+  // so no gradient is written and read back. input_grad is computed first,
+  // from the weights of the forward pass. Returns whether every new weight
+  // and bias is finite.
+  bool descend(const Matrix<T>& delta, const ConstMatrixRef<T>& input, Matrix<T>* input_grad,
+               const Descent<T>& descent);
+
   const Matrix<T>& z() const { return z_; }
   const Matrix<T>& a() const { return a_; }
 
@@ -57,6 +75,13 @@ class DenseLayer {
   VectorMap<T> bias_gradient;
 
  private:
+  // target = scale Delta A^T + beta target, in row blocks; whether all the
+  // values written are finite.
+  bool outer_product(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale, T beta,
+                     MatrixMap<T>& target);
+  // input_grad = (W^l)^T Delta^l.
+  void pass_down(const Matrix<T>& delta, Matrix<T>& input_grad);
+
   Activation activation_;
   Matrix<T> z_;
   Matrix<T> a_;

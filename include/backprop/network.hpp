@@ -83,8 +83,20 @@ class Network {
   // is that of the thinned network, as in training.
   double backprop(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout = nullptr);
 
+  // One step of plain gradient descent on the mini-batch, fused with
+  // backpropagation: each layer's BP3 and BP4 products update its biases
+  // and weights where they lie (Descent, dense_layer.hpp) instead of filling
+  // gradients() for a separate step, which saves writing and reading back
+  // every gradient. Returns the mean cost before the step; `finite` tells
+  // whether every new parameter is finite.
+  double descend(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout,
+                 const Descent<T>& descent, bool& finite);
+
  private:
   void bind_layers();
+  // backprop() (descent null) or descend(); returns the cost.
+  double backpropagate(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout,
+                       const Descent<T>* descent, bool& finite);
   void forward(const ConstMatrixRef<T>& x, const Dropout* dropout);
 
   NetworkSpec spec_;

@@ -70,10 +70,15 @@ class PackedRight {
   std::vector<T, Eigen::aligned_allocator<T>> data_;
 };
 
-// c = alpha x y, where x is rows x y.inner() and c is rows x y.cols()
-// (column-major, leading dimension c_stride).
+// c = alpha x y + beta c, where x is rows x y.inner() and c is rows x
+// y.cols() (column-major, leading dimension c_stride). With beta = 0, c is
+// only written (whatever it held, NaN included, is gone); otherwise this is
+// gradient descent's update written into the weights where they lie
+// (W <- beta W - (eta / m) Delta A^T, dense_layer.hpp).
+// Returns the sum of the values written: NaN or infinite if any of them is
+// (or, rarely, if finite values overflow the sum).
 template <typename T>
-void packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
-                    Eigen::Index c_stride);
+T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
+                 Eigen::Index c_stride, T beta = T(0));
 
 }  // namespace backprop

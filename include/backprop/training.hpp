@@ -122,6 +122,9 @@ class Trainer {
  private:
   void train_epoch(int epoch, const BatchCallback& on_batch);
   // Sums the ranks' gradients (each weighted by its share) and costs.
+  // The step of every optimizer but fused plain SGD: the ranks' gradients
+  // summed, the penalty, clipping, the optimizer's update and its checks.
+  void descend_unfused(int epoch, long batch, const Share& share, long count, double& cost);
   void sum_over_ranks(const Share& share, long count, double& cost);
   void check_ranks_agree(int epoch);
   void restore_here(const TrainingState& state);
