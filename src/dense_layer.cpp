@@ -29,15 +29,16 @@ void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& pack
 }
 
 // g = scale delta a^T + beta g (BP4, or with beta the update of W), for the
-// rows of delta given; `packed` holds a^T if not narrow. Returns the sum of
-// what it wrote.
+// rows of delta given; `packed` holds a^T if not narrow. Returns, when beta
+// is not 0, the sum of what it wrote. The update always takes the packed
+// product: the trainer fuses it only for wide mini-batches (training.cpp).
 template <typename T, typename D, typename G>
 T outer_product_rows(T scale, const D& delta, const ConstMatrixRef<T>& a,
                      const PackedRight<T>& packed, G&& g, T beta) {
-  if (narrow<T>(a)) {
-    return narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(),
-                                a.outerStride(), a.rows(), a.cols(), scale, g.data(),
-                                g.outerStride(), beta);
+  if (beta == T(0) && narrow<T>(a)) {
+    narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), a.data(), a.outerStride(),
+                         a.rows(), a.cols(), scale, g.data(), g.outerStride());
+    return 0;
   }
   return packed_product(strided<T>(delta), packed, scale, g.data(), g.outerStride(), beta);
 }
@@ -120,7 +121,7 @@ bool DenseLayer<T>::descend(const Matrix<T>& delta, const ConstMatrixRef<T>& inp
 template <typename T>
 bool DenseLayer<T>::outer_product(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale,
                                   T beta, MatrixMap<T>& target) {
-  if (!narrow<T>(input)) packed_.pack(strided_transpose<T>(input));
+  if (beta != T(0) || !narrow<T>(input)) packed_.pack(strided_transpose<T>(input));
   // Each block says whether what it wrote is finite: from its sum, or, if
   // that overflowed, element by element.
   std::atomic<bool> finite = true;

@@ -60,13 +60,12 @@ void product_tile(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen::I
   }
 }
 
-// One tile of g = scale * delta a^T + beta g: `rows` (<= P packets) rows by
-// C columns of g, from the tile's rows of delta (already in registers,
-// `delta_rows`). Returns the sum of the values stored, lane by lane.
+// One tile of g = scale * delta a^T: `rows` (<= P packets) rows by C columns
+// of g, from the tile's rows of delta (already in registers, `delta_rows`).
 template <typename T, int P, int C>
-Packet<T> outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows, const T* a,
-                             Eigen::Index a_stride, Eigen::Index m, T scale, T beta, T* g,
-                             Eigen::Index g_stride) {
+void outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows, const T* a,
+                        Eigen::Index a_stride, Eigen::Index m, T scale, T* g,
+                        Eigen::Index g_stride) {
   Packet<T> sum[C][P];
   for (auto& column : sum) {
     for (auto& packet : column) packet = simd::pset1<Packet<T>>(T(0));
@@ -79,21 +78,14 @@ Packet<T> outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows
     }
   }
   const Packet<T> factor = simd::pset1<Packet<T>>(scale);
-  const Packet<T> decay = simd::pset1<Packet<T>>(beta);
-  Packet<T> stored = simd::pset1<Packet<T>>(T(0));
   for (int c = 0; c < C; ++c) {
     for (int p = 0; p < P; ++p) {
       const int lanes = lanes_in<T>(rows, p);
-      if (lanes == 0) continue;
-      T* to = g + c * g_stride + p * kLanes<T>;
-      const Packet<T> value =
-          beta == T(0) ? simd::pmul(sum[c][p], factor)
-                       : simd::pmadd(sum[c][p], factor, simd::pmul(decay, load_first(to, lanes)));
-      store_first(to, value, lanes);
-      stored = simd::padd(stored, lanes == kLanes<T> ? value : load_first(to, lanes));
+      if (lanes > 0) {
+        store_first(g + c * g_stride + p * kLanes<T>, simd::pmul(sum[c][p], factor), lanes);
+      }
     }
   }
-  return stored;
 }
 
 // The row tiles: two packets of rows each, the last one possibly fewer.
@@ -131,10 +123,9 @@ void narrow_product(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen:
 }
 
 template <typename T>
-T narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
-                       Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale, T* g,
-                       Eigen::Index g_stride, T beta) {
-  Packet<T> total = simd::pset1<Packet<T>>(T(0));
+void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
+                          Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale,
+                          T* g, Eigen::Index g_stride) {
   for_each_row_tile<T>(rows, [&](Eigen::Index row, Eigen::Index tile_rows) {
     with_packets<T>(tile_rows, [&](auto packets) {
       constexpr int P = packets();
@@ -150,14 +141,12 @@ T narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index r
       for (Eigen::Index column = 0; column < columns; column += kTileColumns) {
         const auto width = static_cast<int>(std::min<Eigen::Index>(kTileColumns, columns - column));
         with_columns(width, [&](auto tile_columns) {
-          total = simd::padd(total, outer_product_tile<T, P, tile_columns()>(
-                                        delta_rows, tile_rows, a + column, a_stride, m, scale, beta,
-                                        g + row + column * g_stride, g_stride));
+          outer_product_tile<T, P, tile_columns()>(delta_rows, tile_rows, a + column, a_stride, m,
+                                                   scale, g + row + column * g_stride, g_stride);
         });
       }
     });
   });
-  return simd::predux(total);
 }
 
 template void narrow_product<float>(const float*, Eigen::Index, Eigen::Index, Eigen::Index,
@@ -165,11 +154,11 @@ template void narrow_product<float>(const float*, Eigen::Index, Eigen::Index, Ei
 template void narrow_product<double>(const double*, Eigen::Index, Eigen::Index, Eigen::Index,
                                      const double*, Eigen::Index, Eigen::Index, double*,
                                      Eigen::Index);
-template float narrow_outer_product<float>(const float*, Eigen::Index, Eigen::Index, const float*,
-                                           Eigen::Index, Eigen::Index, Eigen::Index, float, float*,
-                                           Eigen::Index, float);
-template double narrow_outer_product<double>(const double*, Eigen::Index, Eigen::Index,
-                                             const double*, Eigen::Index, Eigen::Index,
-                                             Eigen::Index, double, double*, Eigen::Index, double);
+template void narrow_outer_product<float>(const float*, Eigen::Index, Eigen::Index, const float*,
+                                          Eigen::Index, Eigen::Index, Eigen::Index, float, float*,
+                                          Eigen::Index);
+template void narrow_outer_product<double>(const double*, Eigen::Index, Eigen::Index, const double*,
+                                           Eigen::Index, Eigen::Index, Eigen::Index, double,
+                                           double*, Eigen::Index);
 
 }  // namespace backprop

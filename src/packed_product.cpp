@@ -26,6 +26,48 @@ constexpr int kWidth = kRegisters >= 32 ? 12 : 6;
 // while it meets every sliver of Y.
 constexpr Eigen::Index kDepth = 256;
 
+// alpha sum + beta c, for the first `lanes` lanes of c. Without kAdd (beta
+// = 0) c is not read: a product written, not added, ignores what c held,
+// and the kernel has no load of c that could keep its sums from registers.
+template <bool kAdd, typename T>
+Packet<T> alpha_sum_plus_beta_c(const Packet<T>& sum, T alpha, T beta, const T* c, int lanes) {
+  const Packet<T> factor = simd::pset1<Packet<T>>(alpha);
+  if constexpr (!kAdd) {
+    return simd::pmul(sum, factor);
+  } else {
+    const Packet<T> old = load_first(c, lanes);
+    return simd::pmadd(sum, factor,
+                       beta == T(1) ? old : simd::pmul(simd::pset1<Packet<T>>(beta), old));
+  }
+}
+
+// Calls f(std::bool_constant<beta != 0>{}).
+template <typename T, typename F>
+void with_beta(T beta, F&& f) {
+  if (beta == T(0)) {
+    f(std::false_type{});
+  } else {
+    f(std::true_type{});
+  }
+}
+
+// The sum of a tile's C x P packets, added pairwise, so that the additions
+// form no long chain of dependent instructions.
+template <typename T, int C, int P>
+Packet<T> tile_sum(const Packet<T> (&tile)[C][P]) {
+  Packet<T> column[C];
+  for (int j = 0; j < C; ++j) {
+    column[j] = tile[j][0];
+    for (int p = 1; p < P; ++p) column[j] = simd::padd(column[j], tile[j][p]);
+  }
+  for (int n = C; n > 1;) {
+    const int half = n / 2;
+    for (int j = 0; j < half; ++j) column[j] = simd::padd(column[j], column[n - 1 - j]);
+    n -= half;
+  }
+  return column[0];
+}
+
 // Rows [row, row + rows) (rows <= kHeight) and inner indices [k0, k0 + depth)
 // of x, as depth runs of kHeight values (zeros below the rows).
 template <typename T>
@@ -70,8 +112,11 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
 // sums at zero, the later ones at the values stored by the one before, so
 // that each element is one chain of fused multiply-adds over the whole inner
 // index; the last stores alpha sum + beta c (beta = 0: c is not read).
-// Returns the sum of the values stored by the last block, lane by lane.
-template <typename T, int P, int C>
+// With kAdd (an update), returns the sum of the values stored by the last
+// block, lane by lane, for the finite check; else zeros. (Lanes past the tile's rows hold zeros, or
+// a NaN only where the same column also has one within the rows: the sum is finite exactly when the
+// values stored are.)
+template <typename T, int P, int C, bool kAdd>
 Packet<T> tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool first,
                bool last, T alpha, T beta, T* c, Eigen::Index c_stride) {
   constexpr int L = kLanes<T>;
@@ -90,24 +135,20 @@ Packet<T> tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, 
       for (int p = 0; p < P; ++p) sum[j][p] = simd::pmadd(x_k[p], y_kj, sum[j][p]);
     }
   }
-  Packet<T> stored = simd::pset1<Packet<T>>(T(0));
-  const Packet<T> factor = simd::pset1<Packet<T>>(alpha);
-  const Packet<T> decay = simd::pset1<Packet<T>>(beta);
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       const int lanes = lanes_in<T>(rows, p);
-      if (lanes == 0) continue;
       T* to = c + j * c_stride + p * L;
-      Packet<T> value = sum[j][p];
-      if (last) {
-        value = beta == T(0) ? simd::pmul(value, factor)
-                             : simd::pmadd(value, factor, simd::pmul(decay, load_first(to, lanes)));
+      if (lanes == 0) {
+        sum[j][p] = simd::pset1<Packet<T>>(T(0));
+        continue;
       }
-      store_first(to, value, lanes);
-      if (last) stored = simd::padd(stored, lanes == L ? value : load_first(to, lanes));
+      if (last) sum[j][p] = alpha_sum_plus_beta_c<kAdd>(sum[j][p], alpha, beta, to, lanes);
+      store_first(to, sum[j][p], lanes);
     }
   }
-  return stored;
+  if constexpr (!kAdd) return simd::pset1<Packet<T>>(T(0));
+  return last ? tile_sum<T>(sum) : simd::pset1<Packet<T>>(T(0));
 }
 
 // A packed sliver of X (kHeight x depth), per thread, reused by every call.
@@ -207,14 +248,16 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
       pack_left(x, row, rows, k0, depth, xs);
       with_packets<T>(rows, [&](auto packets) {
-        for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
-          const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
-          with_count<kWidth>(width, [&](auto columns) {
-            total = simd::padd(total, tile<T, packets(), columns()>(
-                                          depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
-                                          alpha, beta, c + row + column * c_stride, c_stride));
-          });
-        }
+        with_beta(beta, [&](auto add) {
+          for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
+            const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
+            with_count<kWidth>(width, [&](auto columns) {
+              total = simd::padd(total, tile<T, packets(), columns(), add()>(
+                                            depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
+                                            alpha, beta, c + row + column * c_stride, c_stride));
+            });
+          }
+        });
       });
     }
   }

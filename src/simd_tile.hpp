@@ -33,6 +33,10 @@ constexpr int kRegisters = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS;
 template <typename T>
 Packet<T> load_first(const T* from, int count) {
   if (count == kLanes<T>) return simd::ploadu<Packet<T>>(from);
+  if constexpr (simd::unpacket_traits<Packet<T>>::masked_load_available) {
+    using Mask = typename simd::unpacket_traits<Packet<T>>::mask_t;
+    return simd::ploadu<Packet<T>>(from, static_cast<Mask>((1U << count) - 1));
+  }
   alignas(64) T lanes[kLanes<T>] = {};
   std::memcpy(lanes, from, sizeof(T) * static_cast<std::size_t>(count));
   return simd::pload<Packet<T>>(lanes);

@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "backprop/rng.hpp"
+
 #include "backprop/error.hpp"
 
 namespace backprop {
@@ -64,6 +68,69 @@ TEST_F(TinyNetwork, OneSgdStepMatchesHandComputation) {
   EXPECT_NEAR(second.weights(0, 0), 0.5833268501319887, 1e-15);
   EXPECT_NEAR(second.weights(0, 1), -0.7128553468413465, 1e-15);
   EXPECT_NEAR(second.biases(0), 0.07887161216048424, 1e-15);
+}
+
+TEST_F(TinyNetwork, DescendTakesTheSameStepAsBackpropThenSgd) {
+  Network<double> fused = network;
+  bool finite = false;
+  const double cost = fused.descend(x, y, nullptr, Descent<double>{2.0}, finite);
+  EXPECT_TRUE(finite);
+  EXPECT_NEAR(cost, 0.1256617479697251, 1e-15);
+  network.backprop(x, y);
+  network.parameters() -= 2.0 * network.gradients();
+  EXPECT_TRUE(fused.parameters().isApprox(network.parameters(), 1e-15));
+}
+
+// Network::descend against backprop() and the step taken by hand, on
+// mini-batches narrow (7) and wide (40, the packed products), with and
+// without L2 weight decay, in both precisions; and a NaN in the data is
+// reported as a parameter that is not finite.
+template <typename T>
+void check_descend(Eigen::Index m, double decay) {
+  const NetworkSpec spec{
+      {50, 40, 3}, {Activation::relu, Activation::softmax}, Cost::log_likelihood};
+  Network<T> fused(spec);
+  Rng rng(21);
+  for (Eigen::Index i = 0; i < fused.parameters().size(); ++i) {
+    fused.parameters()[i] = static_cast<T>(0.2 * rng.normal());
+  }
+  Network<T> by_hand = fused;
+  Matrix<T> x(50, m);
+  Matrix<T> y = Matrix<T>::Zero(3, m);
+  for (Eigen::Index j = 0; j < m; ++j) {
+    for (Eigen::Index i = 0; i < 50; ++i) x(i, j) = static_cast<T>(rng.uniform());
+    y(j % 3, j) = 1;
+  }
+  const double eta = 0.5;
+  bool finite = false;
+  const double cost =
+      fused.descend(x, y, nullptr, Descent<T>{static_cast<T>(eta), static_cast<T>(decay)}, finite);
+  EXPECT_TRUE(finite);
+  EXPECT_NEAR(cost, by_hand.backprop(x, y), 1e-12);
+  // The book's eq. 93: w <- decay w - eta dC_0/dw; biases without decay.
+  for (int l = 0; l < by_hand.layer_count(); ++l) {
+    auto& layer = by_hand.layer(l);
+    layer.weights =
+        static_cast<T>(decay) * layer.weights - static_cast<T>(eta) * layer.weight_gradient;
+    layer.biases -= static_cast<T>(eta) * layer.bias_gradient;
+  }
+  const double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-13;
+  EXPECT_TRUE(fused.parameters().isApprox(by_hand.parameters(), static_cast<T>(tolerance)))
+      << "m = " << m << ", decay " << decay << ", largest difference "
+      << (fused.parameters() - by_hand.parameters()).cwiseAbs().maxCoeff();
+
+  x(3, 0) = std::numeric_limits<T>::quiet_NaN();
+  fused.descend(x, y, nullptr, Descent<T>{static_cast<T>(eta)}, finite);
+  EXPECT_FALSE(finite) << "m = " << m;
+}
+
+TEST(NetworkDescend, EqualsBackpropThenTheStepForNarrowAndWideBatches) {
+  for (const Eigen::Index m : {7, 40}) {
+    for (const double decay : {1.0, 0.99}) {
+      check_descend<double>(m, decay);
+      check_descend<float>(m, decay);
+    }
+  }
 }
 
 TEST_F(TinyNetwork, FloatAgreesWithDouble) {

@@ -109,6 +109,43 @@ TEST(Training, OneEpochWithoutShufflingIsTheSequenceOfMiniBatchSteps) {
   EXPECT_TRUE(looped.parameters().isApprox(by_hand.parameters(), 1e-14));
 }
 
+// Wide mini-batches with plain SGD take the step inside backpropagation
+// (Network::descend): the same steps as backprop() and the book's update with
+// L2 decay (eq. 93), taken by hand.
+TEST(Training, FusedStepsOfWideMiniBatchesAreTheBooksSteps) {
+  const Dataset training = rings(30, 5);  // 90 examples: batches of 40, 40, 10
+  const NetworkSpec spec{
+      {2, 20, 3}, {Activation::sigmoid, Activation::softmax}, Cost::log_likelihood};
+  Network<double> looped(spec);
+  Rng rng(9);
+  initialize(looped, Initialization::scaled, rng);
+  Network<double> by_hand = looped;
+
+  TrainingOptions options;
+  options.epochs = 1;
+  options.mini_batch_size = 40;
+  options.learning_rate = 0.5;
+  options.shuffle = false;
+  options.regularization.penalty = Penalty::l2;
+  options.regularization.lambda = 2.0;
+  train(looped, training, options, rng);
+
+  for (int first : {0, 40, 80}) {
+    const int count = first == 80 ? 10 : 40;
+    Matrix<double> x = training.inputs.middleCols(first, count).cast<double>();
+    Matrix<double> y = Matrix<double>::Zero(3, count);
+    for (int i = 0; i < count; ++i) y(training.labels[first + i], i) = 1;
+    by_hand.backprop(x, y);
+    for (int l = 0; l < by_hand.layer_count(); ++l) {
+      auto& layer = by_hand.layer(l);
+      layer.weights = (1 - 0.5 * 2.0 / 90) * layer.weights - 0.5 * layer.weight_gradient;
+      layer.biases -= 0.5 * layer.bias_gradient;
+    }
+  }
+  EXPECT_TRUE(looped.parameters().isApprox(by_hand.parameters(), 1e-13))
+      << (looped.parameters() - by_hand.parameters()).cwiseAbs().maxCoeff();
+}
+
 TEST(Training, BadOptionsAreRejected) {
   TrainingOptions options;
   options.learning_rate = 0;

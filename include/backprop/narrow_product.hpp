@@ -29,15 +29,12 @@ template <typename T>
 void narrow_product(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen::Index inner,
                     const T* a, Eigen::Index a_stride, Eigen::Index m, T* z, Eigen::Index z_stride);
 
-// g = scale * delta a^T + beta g, where delta is rows x m (leading dimension
+// g = scale * delta a^T, where delta is rows x m (leading dimension
 // delta_stride), a is columns x m (leading dimension a_stride) and g is
-// rows x columns (column-major, leading dimension g_stride). With beta = 0,
-// g is only written; otherwise this is gradient descent's update of the
-// weights where they lie (dense_layer.hpp). Returns the sum of the values
-// written, non-finite if any of them is.
+// rows x columns (column-major, leading dimension g_stride).
 template <typename T>
-T narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
-                       Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale, T* g,
-                       Eigen::Index g_stride, T beta = T(0));
+void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
+                          Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale,
+                          T* g, Eigen::Index g_stride);
 
 }  // namespace backprop

@@ -75,8 +75,8 @@ class PackedRight {
 // only written (whatever it held, NaN included, is gone); otherwise this is
 // gradient descent's update written into the weights where they lie
 // (W <- beta W - (eta / m) Delta A^T, dense_layer.hpp).
-// Returns the sum of the values written: NaN or infinite if any of them is
-// (or, rarely, if finite values overflow the sum).
+// With beta, returns the sum of the values written: NaN or infinite if any
+// of them is (or, rarely, if finite values overflow the sum); without, 0.
 template <typename T>
 T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
                  Eigen::Index c_stride, T beta = T(0));
