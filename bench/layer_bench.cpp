@@ -7,6 +7,7 @@
 //             BP2 (W^T Delta), except for the first    2 n_out n_in m
 //             layer, whose input is the data
 //   step      Network::backprop + parameters -= eta gradients: the sum of the above
+//   descend   Network::descend: the same step with the update fused into BP3 and BP4
 //
 // Run: build/backprop-layer-bench [--benchmark_filter=C/] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
@@ -100,6 +101,26 @@ void step(benchmark::State& state, const BenchConfig& config) {
   set_rate(state, work_per_example(config.spec.sizes).total() * m, m);
 }
 
+// The same step fused (Network::descend): BP3 and BP4's products update the parameters where
+// they lie; what train() does for plain SGD with wide mini-batches.
+void descend(benchmark::State& state, const BenchConfig& config) {
+  Rng rng(1);
+  Network<float> network(config.spec);
+  initialize(network, config.initialization, rng);
+  const int m = config.mini_batch;
+  const Matrix<float> x = (random_matrix(config.spec.inputs(), m, rng, 1.0).array() + 1) / 2;
+  Matrix<float> y = Matrix<float>::Zero(config.spec.outputs(), m);
+  for (int j = 0; j < m; ++j) y(static_cast<Eigen::Index>(rng.below(10)), j) = 1;
+  const Descent<float> descent{static_cast<float>(config.eta)};
+  bool finite = true;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(network.descend(x, y, nullptr, descent, finite));
+    benchmark::ClobberMemory();
+  }
+  if (!finite) state.SkipWithError("the parameters became NaN or infinite");
+  set_rate(state, work_per_example(config.spec.sizes).total() * m, m);
+}
+
 void register_all() {
   for (const BenchConfig& config : bench_configs()) {
     const std::vector<int>& sizes = config.spec.sizes;
@@ -118,6 +139,8 @@ void register_all() {
     }
     benchmark::RegisterBenchmark(("step/" + config.name + "/m" + std::to_string(m)).c_str(), step,
                                  config);
+    benchmark::RegisterBenchmark(("descend/" + config.name + "/m" + std::to_string(m)).c_str(),
+                                 descend, config);
   }
 }
 
