@@ -1,7 +1,9 @@
 // GCC 12 reports the placeholder operands of AVX-512 shuffle intrinsics
 // (inlined into Eigen's ptranspose) as used uninitialized: they are not.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include "backprop/packed_product.hpp"
 
