@@ -70,6 +70,16 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   }
 }
 
+void prefetch(const Dataset& data, std::span<const int> indices) {
+  constexpr Eigen::Index kLine = 64 / sizeof(float);  // floats per cache line
+  const Eigen::Index features = data.features();
+  for (const int example : indices) {
+    if (example < 0 || example >= data.size()) continue;
+    const float* column = data.inputs.data() + static_cast<Eigen::Index>(example) * features;
+    for (Eigen::Index i = 0; i < features; i += kLine) __builtin_prefetch(column + i);
+  }
+}
+
 template void gather<float>(const Dataset&, std::span<const int>, int, Matrix<float>&,
                             Matrix<float>&);
 template void gather<double>(const Dataset&, std::span<const int>, int, Matrix<double>&,

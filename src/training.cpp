@@ -216,6 +216,12 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
     const long count = std::min(m, n - first);
     const Share share = share_of(count, rank, ranks);
     double cost = 0;
+    if (first + m < n) {
+      // The next mini-batch's share, on its way into the caches while this
+      // one is computed.
+      const Share next = share_of(std::min(m, n - first - m), rank, ranks);
+      prefetch(training_, std::span<const int>(order_).subspan(first + m + next.first, next.count));
+    }
     if (fused) {
       gather(training_, std::span<const int>(order_).subspan(first, count), outputs, x_, y_);
       const double eta = schedule_.learning_rate();

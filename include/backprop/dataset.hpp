@@ -37,6 +37,12 @@ template <typename T>
 void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
             Matrix<T>& y);
 
+// Asks the caches to start loading the inputs of the examples named by
+// `indices` (valid indices only; others are skipped), without waiting: called
+// for the next mini-batch before computing this one, so that its gather finds
+// them there instead of waiting on memory for each scattered example.
+void prefetch(const Dataset& data, std::span<const int> indices);
+
 // Throws InputError if a network with these input and output sizes cannot
 // be used on `data` (wrong feature count, a label >= outputs, a number of
 // regression targets other than `outputs`).
