@@ -109,7 +109,8 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
   }
 }
 
-// sum_k x_k y_k^T over one packed sliver of each, for a tile of `rows`
+// sum_k x_k y_k^T over a sliver of each (x_k: kHeight values, x_step apart
+// from x_{k-1}: packed, or a column-major X in place), for a tile of `rows`
 // (<= P packets) rows by C columns of c. The first cache block starts the
 // sums at zero, the later ones at the values stored by the one before, so
 // that each element is one chain of fused multiply-adds over the whole inner
@@ -119,8 +120,8 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
 // a NaN only where the same column also has one within the rows: the sum is finite exactly when the
 // values stored are.)
 template <typename T, int P, int C, bool kAdd>
-Packet<T> tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, bool first,
-               bool last, T alpha, T beta, T* c, Eigen::Index c_stride) {
+Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys, Eigen::Index rows,
+               bool first, bool last, T alpha, T beta, T* c, Eigen::Index c_stride) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
   for (int j = 0; j < C; ++j) {
@@ -129,9 +130,9 @@ Packet<T> tile(Eigen::Index depth, const T* xs, const T* ys, Eigen::Index rows, 
                         : load_first(c + j * c_stride + p * L, lanes_in<T>(rows, p));
     }
   }
-  for (Eigen::Index k = 0; k < depth; ++k, xs += kHeight<T>, ys += kWidth) {
+  for (Eigen::Index k = 0; k < depth; ++k, xs += x_step, ys += kWidth) {
     Packet<T> x_k[P];
-    for (int p = 0; p < P; ++p) x_k[p] = simd::pload<Packet<T>>(xs + p * L);
+    for (int p = 0; p < P; ++p) x_k[p] = simd::ploadu<Packet<T>>(xs + p * L);
     for (int j = 0; j < C; ++j) {
       const Packet<T> y_kj = simd::pset1<Packet<T>>(ys[j]);
       for (int p = 0; p < P; ++p) sum[j][p] = simd::pmadd(x_k[p], y_kj, sum[j][p]);
@@ -248,15 +249,21 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
     const bool last = k0 + depth == inner;
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
-      pack_left(x, row, rows, k0, depth, xs);
+      // A whole sliver of a column-major X is read where it lies (its
+      // columns are the runs the tile loads); the rest is packed.
+      const bool direct = x.row_stride == 1 && rows == kHeight<T>;
+      if (!direct) pack_left(x, row, rows, k0, depth, xs);
+      const T* x_sliver = direct ? x.data + row + k0 * x.column_stride : xs;
+      const Eigen::Index x_step = direct ? x.column_stride : kHeight<T>;
       with_packets<T>(rows, [&](auto packets) {
         with_beta(beta, [&](auto add) {
           for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
             const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
             with_count<kWidth>(width, [&](auto columns) {
-              total = simd::padd(total, tile<T, packets(), columns(), add()>(
-                                            depth, xs, y.sliver(s) + k0 * kWidth, rows, first, last,
-                                            alpha, beta, c + row + column * c_stride, c_stride));
+              total = simd::padd(
+                  total, tile<T, packets(), columns(), add()>(
+                             depth, x_sliver, x_step, y.sliver(s) + k0 * kWidth, rows, first, last,
+                             alpha, beta, c + row + column * c_stride, c_stride));
             });
           }
         });

@@ -7,10 +7,13 @@
 //   BP2     (W^l)^T Delta^l                          (n_{l-1} x n_l by n_l x m)
 // are large enough that copying the factors into the order the arithmetic
 // reads them pays for itself: the right factor Y once per product into
-// slivers of a few columns, the left factor X block by block into slivers of
-// two SIMD packets of rows. A register tile of the product (two packets of
-// rows by up to 12 columns on AVX-512) then reads both slivers front to back,
-// one packet and a dozen broadcast values per fused multiply-add step.
+// slivers of a few columns; the left factor X, where it is read across its
+// rows (W^T in BP2), block by block into slivers of two SIMD packets of rows.
+// A column-major X (W in eq. 25, Delta in BP4) already holds such a sliver's
+// values contiguously, column by column, and is read where it lies. A
+// register tile of the product (two packets of rows by up to 12 columns on
+// AVX-512) then reads both slivers front to back, two packets and a dozen
+// broadcast values per step of 24 fused multiply-adds.
 //
 // Each output element is one chain of fused multiply-adds over the inner
 // index in increasing order, however the rows are cut into blocks and the
