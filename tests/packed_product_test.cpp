@@ -38,10 +38,13 @@ template <typename T>
 Factors<T> factors(Eigen::Index rows, Eigen::Index inner, Eigen::Index cols, bool x_transposed,
                    bool y_transposed, Rng& rng) {
   Factors<T> f;
-  f.x_storage =
-      x_transposed ? random_matrix<T>(inner, rows, rng) : random_matrix<T>(rows, inner, rng);
-  f.y_storage =
-      y_transposed ? random_matrix<T>(cols, inner, rng) : random_matrix<T>(inner, cols, rng);
+  // Stored transposed, x is inner x rows and y is cols x inner.
+  const Eigen::Index x_stored_rows = x_transposed ? inner : rows;
+  const Eigen::Index x_stored_cols = x_transposed ? rows : inner;
+  const Eigen::Index y_stored_rows = y_transposed ? cols : inner;
+  const Eigen::Index y_stored_cols = y_transposed ? inner : cols;
+  f.x_storage = random_matrix<T>(x_stored_rows, x_stored_cols, rng);
+  f.y_storage = random_matrix<T>(y_stored_rows, y_stored_cols, rng);
   f.x = x_transposed ? strided_transpose<T>(f.x_storage) : strided<T>(f.x_storage);
   f.y = y_transposed ? strided_transpose<T>(f.y_storage) : strided<T>(f.y_storage);
   f.x_value = f.x_storage.template cast<double>();
