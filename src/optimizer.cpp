@@ -67,8 +67,10 @@ bool Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double
     v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
   }
   // A NaN or an infinity anywhere makes a sum non-finite; only a sum that
-  // overflowed from finite values needs the element-by-element check.
-  T gradient_sum = 0;
+  // overflowed from finite values needs the element-by-element check. The
+  // new parameters alone tell: under every rule above a NaN or infinite
+  // gradient makes its parameter NaN or infinite (eta times either stays
+  // so, 0 times infinity is NaN, and Adam's inf / sqrt(inf) is NaN).
   T theta_sum = 0;
   constexpr Eigen::Index kBlock = 2048;  // 8 KiB of float per vector
   for (Eigen::Index begin = 0; begin < theta.size(); begin += kBlock) {
@@ -103,11 +105,9 @@ bool Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double
         break;
       }
     }
-    gradient_sum += g.sum();
     theta_sum += th.sum();
   }
-  return (std::isfinite(gradient_sum) || gradient.allFinite()) &&
-         (std::isfinite(theta_sum) || theta.allFinite());
+  return std::isfinite(theta_sum) || theta.allFinite();
 }
 
 template <typename T>
