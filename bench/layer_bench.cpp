@@ -82,43 +82,49 @@ void backward(benchmark::State& state, int n_in, int n_out, Activation activatio
   set_rate(state, (first ? 2.0 : 4.0) * n_out * n_in * m, m);
 }
 
+// A configuration's network, initialised, and one fixed mini-batch for it.
+struct FixedBatch {
+  Network<float> network;
+  Matrix<float> x;
+  Matrix<float> y;
+
+  explicit FixedBatch(const BenchConfig& config) : network(config.spec) {
+    Rng rng(1);
+    initialize(network, config.initialization, rng);
+    const int m = config.mini_batch;
+    x = (random_matrix(config.spec.inputs(), m, rng, 1.0).array() + 1) / 2;
+    y = Matrix<float>::Zero(config.spec.outputs(), m);
+    for (int j = 0; j < m; ++j) y(static_cast<Eigen::Index>(rng.below(10)), j) = 1;
+  }
+};
+
 // One SGD step of the whole network on a fixed mini-batch: what train() does per batch, less
 // gathering the batch.
 void step(benchmark::State& state, const BenchConfig& config) {
-  Rng rng(1);
-  Network<float> network(config.spec);
-  initialize(network, config.initialization, rng);
-  const int m = config.mini_batch;
-  const Matrix<float> x = (random_matrix(config.spec.inputs(), m, rng, 1.0).array() + 1) / 2;
-  Matrix<float> y = Matrix<float>::Zero(config.spec.outputs(), m);
-  for (int j = 0; j < m; ++j) y(static_cast<Eigen::Index>(rng.below(10)), j) = 1;
+  FixedBatch batch(config);
   const float eta = static_cast<float>(config.eta);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(network.backprop(x, y));
-    network.parameters() -= eta * network.gradients();
+    benchmark::DoNotOptimize(batch.network.backprop(batch.x, batch.y));
+    batch.network.parameters() -= eta * batch.network.gradients();
     benchmark::ClobberMemory();
   }
-  set_rate(state, work_per_example(config.spec.sizes).total() * m, m);
+  set_rate(state, work_per_example(config.spec.sizes).total() * config.mini_batch,
+           config.mini_batch);
 }
 
 // The same step fused (Network::descend): BP3 and BP4's products update the parameters where
 // they lie; what train() does for plain SGD with wide mini-batches.
 void descend(benchmark::State& state, const BenchConfig& config) {
-  Rng rng(1);
-  Network<float> network(config.spec);
-  initialize(network, config.initialization, rng);
-  const int m = config.mini_batch;
-  const Matrix<float> x = (random_matrix(config.spec.inputs(), m, rng, 1.0).array() + 1) / 2;
-  Matrix<float> y = Matrix<float>::Zero(config.spec.outputs(), m);
-  for (int j = 0; j < m; ++j) y(static_cast<Eigen::Index>(rng.below(10)), j) = 1;
+  FixedBatch batch(config);
   const Descent<float> descent{static_cast<float>(config.eta)};
   bool finite = true;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(network.descend(x, y, nullptr, descent, finite));
+    benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
     benchmark::ClobberMemory();
   }
   if (!finite) state.SkipWithError("the parameters became NaN or infinite");
-  set_rate(state, work_per_example(config.spec.sizes).total() * m, m);
+  set_rate(state, work_per_example(config.spec.sizes).total() * config.mini_batch,
+           config.mini_batch);
 }
 
 void register_all() {

@@ -212,6 +212,13 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
       m > kNarrowColumns && ranks == 1 && options_.optimizer.kind == OptimizerKind::sgd &&
       options_.max_gradient_norm == 0 &&
       (!options_.regularization.active() || options_.regularization.penalty == Penalty::l2);
+  const double eta = schedule_.learning_rate();
+  Descent<T> descent{static_cast<T>(eta)};
+  if (options_.regularization.active()) {
+    // w <- (1 - eta lambda / n) w - (eta / m) sum_x dC_x/dw   (eq. 93)
+    descent.decay =
+        static_cast<T>(1.0 - eta * options_.regularization.lambda / static_cast<double>(n));
+  }
   for (long first = 0, batch = 0; first < n; first += m, ++batch) {
     const long count = std::min(m, n - first);
     const Share share = share_of(count, rank, ranks);
@@ -222,15 +229,11 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
       const Share next = share_of(std::min(m, n - first - m), rank, ranks);
       prefetch(training_, std::span<const int>(order_).subspan(first + m + next.first, next.count));
     }
+    if (share.count > 0) {
+      gather(training_, std::span<const int>(order_).subspan(first + share.first, share.count),
+             outputs, x_, y_);
+    }
     if (fused) {
-      gather(training_, std::span<const int>(order_).subspan(first, count), outputs, x_, y_);
-      const double eta = schedule_.learning_rate();
-      Descent<T> descent{static_cast<T>(eta)};
-      if (options_.regularization.active()) {
-        // w <- (1 - eta lambda / n) w - (eta / m) sum_x dC_x/dw   (eq. 93)
-        descent.decay =
-            static_cast<T>(1.0 - eta * options_.regularization.lambda / static_cast<double>(n));
-      }
       bool finite = true;
       cost = network_.descend(x_, y_, thinning, descent, finite);
       if (!std::isfinite(cost) || !finite) {
@@ -240,14 +243,14 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
                  !std::isfinite(cost) ? "the cost is " + std::to_string(cost)
                                       : "a weight or bias became a NaN or an infinity");
       }
-    } else if (share.count > 0) {
-      gather(training_, std::span<const int>(order_).subspan(first + share.first, share.count),
-             outputs, x_, y_);
-      cost = network_.backprop(x_, y_, thinning);
     } else {
-      network_.gradients().setZero();  // a mini-batch smaller than p leaves this rank none
+      if (share.count > 0) {
+        cost = network_.backprop(x_, y_, thinning);
+      } else {
+        network_.gradients().setZero();  // a mini-batch smaller than p leaves this rank none
+      }
+      descend_unfused(epoch, batch, share, count, cost);
     }
-    if (!fused) descend_unfused(epoch, batch, share, count, cost);
     if (on_batch) {
       // backprop() returned the batch's mean cost; the sum keeps later
       // batches weighted by their size (the last may be smaller).

@@ -10,16 +10,12 @@
 #include <cmath>
 
 #include "backprop/rng.hpp"
+#include "random_matrix.hpp"
 
 namespace backprop {
 namespace {
 
-template <typename T>
-Matrix<T> random_matrix(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
-  Matrix<T> m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<T>(rng.normal());
-  return m;
-}
+using test::random_matrix;
 
 constexpr double kGuard = 12345.0;
 

@@ -82,6 +82,14 @@ TEST(Training, SameSeedGivesBitwiseIdenticalWeights) {
   EXPECT_NE(first, run(6));
 }
 
+// Examples [first, first + count) of a rings() set, in order: inputs and
+// one-hot targets, as the trainer gathers them without shuffling.
+std::pair<Matrix<double>, Matrix<double>> examples(const Dataset& data, int first, int count) {
+  Matrix<double> y = Matrix<double>::Zero(3, count);
+  for (int i = 0; i < count; ++i) y(data.labels[first + i], i) = 1;
+  return {data.inputs.middleCols(first, count).cast<double>(), y};
+}
+
 TEST(Training, OneEpochWithoutShufflingIsTheSequenceOfMiniBatchSteps) {
   // Independent check of the loop: the same steps taken by hand.
   const Dataset training = rings(3, 4);  // 9 examples: batches of 4, 4, 1
@@ -100,9 +108,7 @@ TEST(Training, OneEpochWithoutShufflingIsTheSequenceOfMiniBatchSteps) {
 
   for (int first : {0, 4, 8}) {
     const int count = first == 8 ? 1 : 4;
-    Matrix<double> x = training.inputs.middleCols(first, count).cast<double>();
-    Matrix<double> y = Matrix<double>::Zero(3, count);
-    for (int i = 0; i < count; ++i) y(training.labels[first + i], i) = 1;
+    const auto [x, y] = examples(training, first, count);
     by_hand.backprop(x, y);
     by_hand.parameters() -= 3.0 * by_hand.gradients();
   }
@@ -132,9 +138,7 @@ TEST(Training, FusedStepsOfWideMiniBatchesAreTheBooksSteps) {
 
   for (int first : {0, 40, 80}) {
     const int count = first == 80 ? 10 : 40;
-    Matrix<double> x = training.inputs.middleCols(first, count).cast<double>();
-    Matrix<double> y = Matrix<double>::Zero(3, count);
-    for (int i = 0; i < count; ++i) y(training.labels[first + i], i) = 1;
+    const auto [x, y] = examples(training, first, count);
     by_hand.backprop(x, y);
     for (int l = 0; l < by_hand.layer_count(); ++l) {
       auto& layer = by_hand.layer(l);
