@@ -17,10 +17,20 @@ bool narrow(const ConstMatrixRef<T>& a) {
   return a.cols() <= kNarrowColumns;
 }
 
-// z = w a (eq. 25), for the rows of w given; `packed` holds a if not narrow.
+// Whether eq. 25 for `neurons` neurons takes the narrow kernel: for few
+// examples, or for so few neurons that packing A would cost as much as the
+// product itself.
+template <typename T>
+bool narrow_forward(Eigen::Index neurons, const ConstMatrixRef<T>& a) {
+  return narrow<T>(a) || neurons <= kNarrowRows;
+}
+
+// z = w a (eq. 25), for the rows of w given; `packed` holds a unless
+// narrow_forward.
 template <typename T, typename W, typename Z>
-void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& packed, Z&& z) {
-  if (narrow<T>(a)) {
+void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& packed, bool narrow,
+              Z&& z) {
+  if (narrow) {
     narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), a.data(), a.outerStride(),
                    a.cols(), z.data(), z.outerStride());
   } else {
@@ -58,10 +68,11 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   z_.resize(weights.rows(), input.cols());
   a_.resize(weights.rows(), input.cols());
   dropped_ = false;
-  if (!narrow<T>(input)) packed_.pack(strided<T>(input));
+  const bool narrow = narrow_forward<T>(weights.rows(), input);
+  if (!narrow) packed_.pack(strided<T>(input));
   if (block_count(weights.rows()) == 1) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
-    multiply<T>(weights, input, packed_, z_);
+    multiply<T>(weights, input, packed_, narrow, z_);
     z_.colwise() += biases;
     // A^l = sigma(Z^l)
     activate(activation_, z_, a_);
@@ -73,7 +84,7 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
     auto z = z_.middleRows(begin, size);
-    multiply<T>(weights.middleRows(begin, size), input, packed_, z);
+    multiply<T>(weights.middleRows(begin, size), input, packed_, narrow, z);
     z.colwise() += biases.segment(begin, size);
     // A^l = sigma(Z^l)
     if (!softmax) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
@@ -121,7 +132,11 @@ bool DenseLayer<T>::descend(const Matrix<T>& delta, const ConstMatrixRef<T>& inp
 template <typename T>
 bool DenseLayer<T>::outer_product(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale,
                                   T beta, MatrixMap<T>& target) {
-  if (beta != T(0) || !narrow<T>(input)) packed_.pack(strided_transpose<T>(input));
+  const bool packed = beta != T(0) || !narrow<T>(input);
+  if (packed && weights.rows() <= kNarrowRows) {
+    return outer_product_transposed(delta, input, scale, beta, target);
+  }
+  if (packed) packed_.pack(strided_transpose<T>(input));
   // Each block says whether what it wrote is finite: from its sum, or, if
   // that overflowed, element by element.
   std::atomic<bool> finite = true;
@@ -137,6 +152,36 @@ bool DenseLayer<T>::outer_product(const Matrix<T>& delta, const ConstMatrixRef<T
     for_each_block(weights.rows(), block);
   }
   return finite;
+}
+
+template <typename T>
+bool DenseLayer<T>::outer_product_transposed(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
+                                             T scale, T beta, MatrixMap<T>& target) {
+  // (Delta A^T)^T = A Delta^T, whose right factor Delta^T is a sliver or two
+  // and whose left factor A is read where it lies.
+  packed_.pack(strided_transpose<T>(delta));
+  transposed_.resize(input.rows(), delta.rows());
+  const StridedMatrix<T> a = strided<T>(input);
+  for_each_block(input.rows(), [&](Eigen::Index begin, Eigen::Index size) {
+    packed_product(a.middle_rows(begin, size), packed_, T(1), transposed_.data() + begin,
+                   transposed_.outerStride());
+  });
+  // target = scale (A Delta^T)^T + beta target, rounded as the packed
+  // product's own last step rounds it.
+  T sum = 0;
+  for (Eigen::Index i = 0; i < target.cols(); ++i) {
+    for (Eigen::Index j = 0; j < target.rows(); ++j) {
+      T& value = target(j, i);
+      const T product = transposed_(i, j);
+      if (beta == T(0)) {
+        value = scale * product;
+      } else {
+        value = std::fma(product, scale, beta == T(1) ? value : beta * value);
+      }
+      sum += value;
+    }
+  }
+  return std::isfinite(sum) || target.allFinite();
 }
 
 template <typename T>

@@ -8,6 +8,7 @@
 #include "backprop/packed_product.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "simd_tile.hpp"
 
@@ -119,9 +120,14 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
 // block, lane by lane, for the finite check; else zeros. (Lanes past the tile's rows hold zeros, or
 // a NaN only where the same column also has one within the rows: the sum is finite exactly when the
 // values stored are.)
+//
+// Never inlined: compiled alone, its P x C sums and P packets of x keep to
+// registers; inlined into the loops above, GCC 12 has been seen to keep a
+// packet of x on the stack instead (a third slower).
 template <typename T, int P, int C, bool kAdd>
-Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys, Eigen::Index rows,
-               bool first, bool last, T alpha, T beta, T* c, Eigen::Index c_stride) {
+[[gnu::noinline]] Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys,
+                                 Eigen::Index rows, bool first, bool last, T alpha, T beta, T* c,
+                                 Eigen::Index c_stride) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
   for (int j = 0; j < C; ++j) {
@@ -188,6 +194,35 @@ void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::In
   }
 }
 
+// A row-major y (A^T in BP4) as inner rows of kWidth values per sliver: a
+// piece of one of y's rows for each row of a sliver. The rows are taken kRun
+// at a time across all the slivers, so that y is read as kRun streams front
+// to back; sliver by sliver, every row of y would be touched for a few
+// values each time. y's rows are often 4 KiB apart (a layer of 1024
+// neurons), which puts the streams' lines in one set of the level-1 cache:
+// 8 streams fit its ways, 16 do not (half the speed).
+template <typename T>
+void pack_rows(const StridedMatrix<T>& y, Eigen::Index slivers, T* packed) {
+  constexpr Eigen::Index kRun = 8;
+  for (Eigen::Index k0 = 0; k0 < y.rows; k0 += kRun) {
+    const Eigen::Index rows = std::min(kRun, y.rows - k0);
+    for (Eigen::Index s = 0; s < slivers; ++s) {
+      const Eigen::Index first = s * kWidth;
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.cols - first);
+      const T* from = y.data + k0 * y.row_stride + first;
+      T* to = packed + (s * y.rows + k0) * kWidth;
+      for (Eigen::Index k = 0; k < rows; ++k, from += y.row_stride, to += kWidth) {
+        if (width == kWidth) {
+          std::memcpy(to, from, sizeof(T) * kWidth);
+        } else {  // the last sliver, padded with zeros
+          std::copy_n(from, width, to);
+          std::fill(to + width, to + kWidth, T(0));
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -196,18 +231,17 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   cols_ = y.cols;
   const Eigen::Index slivers = (cols_ + kWidth - 1) / kWidth;
   data_.resize(static_cast<std::size_t>(slivers * kWidth * inner_));
+  if (y.column_stride == 1) {
+    pack_rows(y, slivers, data_.data());
+    return;
+  }
   for (Eigen::Index s = 0; s < slivers; ++s) {
     T* to = data_.data() + s * kWidth * inner_;
     const Eigen::Index first = s * kWidth;
     const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
     const T* from = y.data + first * y.column_stride;
     if (width < kWidth) std::fill_n(to, kWidth * inner_, T(0));  // the last sliver's padding
-    if (y.column_stride == 1 && width == kWidth) {
-      // Row-major (A^T): each row of the sliver is a piece of a row of y.
-      for (Eigen::Index k = 0; k < inner_; ++k, from += y.row_stride, to += kWidth) {
-        for (int j = 0; j < kWidth; ++j) to[j] = from[j];
-      }
-    } else if (y.row_stride == 1) {
+    if (y.row_stride == 1) {
       pack_columns(from, y.column_stride, inner_, width, to);
     } else {
       for (Eigen::Index j = 0; j < width; ++j) {

@@ -95,6 +95,50 @@ TEST(GradientCheck, IdentityOutputAndQuadraticCostOnRealValuedTargets) {
   }
 }
 
+// Mini-batches wider than the narrow kernels take (kNarrowColumns): the
+// packed products for the hidden layers (more than 16 neurons), and for
+// the output layer (at most 16: kNarrowRows) eq. 25 by the narrow kernel
+// and BP4 as its transpose A Delta^T. Against finite differences, and
+// against the mean of the examples' own gradients, each computed alone by
+// the narrow kernels (BP3, BP4: the gradient of a mini-batch is the mean of
+// its examples').
+TEST(GradientCheck, WideMiniBatchesThroughThePackedProducts) {
+  for (const Combination combination : {Combination{Activation::softmax, Cost::log_likelihood},
+                                        Combination{Activation::sigmoid, Cost::cross_entropy}}) {
+    Rng rng(5);
+    const NetworkSpec spec{{30, 40, 20, 10},
+                           {Activation::tanh, Activation::sigmoid, combination.output},
+                           combination.cost};
+    Network<double> network(spec);
+    initialize(network, Initialization::scaled, rng);
+    const int m = 37;
+    Matrix<double> x;
+    Matrix<double> y;
+    random_batch(rng, spec.inputs(), spec.outputs(), m, x, y);
+    // With 37 examples and 40 neurons the difference quotients' own error
+    // is about 1e-11: the bar is 1e-6, relative to at least 1e-4 (a wrong
+    // product misses by the gradient's own size).
+    GradientCheckOptions options;
+    options.floor = 1e-4;
+    const auto checks = gradient_check(network, x, y, options);
+    ASSERT_EQ(checks.size(), 3U);
+    for (const auto& check : checks) {
+      EXPECT_LE(check.max_relative_error, 1e-6)
+          << "output " << to_string(combination.output) << ", layer " << check.layer;
+    }
+
+    network.backprop(x, y);
+    const Vector<double> wide = network.gradients();
+    Vector<double> mean = Vector<double>::Zero(wide.size());
+    for (int j = 0; j < m; ++j) {
+      network.backprop(x.col(j), y.col(j));
+      mean += network.gradients() / m;
+    }
+    EXPECT_LE((wide - mean).cwiseAbs().maxCoeff(), 1e-14 * wide.cwiseAbs().maxCoeff())
+        << "output " << to_string(combination.output);
+  }
+}
+
 TEST(GradientCheck, ReportsADisagreement) {
   // A check that cannot fail proves nothing. With a coarse step h = 0.5 the
   // difference quotient's O(h^2) error is large, and the check must say so.

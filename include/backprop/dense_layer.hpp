@@ -79,6 +79,12 @@ class DenseLayer {
   // values written are finite.
   bool outer_product(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale, T beta,
                      MatrixMap<T>& target);
+  // The same for a layer of few neurons (an output layer): computed as the
+  // transpose A Delta^T, which reads A where it lies instead of packing all
+  // of A^T for a product of a few rows. Each element is the same chain of
+  // fused multiply-adds, so the result is the same to the bit.
+  bool outer_product_transposed(const Matrix<T>& delta, const ConstMatrixRef<T>& input, T scale,
+                                T beta, MatrixMap<T>& target);
   // input_grad = (W^l)^T Delta^l.
   void pass_down(const Matrix<T>& delta, Matrix<T>& input_grad);
 
@@ -91,6 +97,8 @@ class DenseLayer {
   // The right factor of the product being computed, packed once for all row
   // blocks (wide mini-batches only: packed_product.hpp).
   PackedRight<T> packed_;
+  // A Delta^T, for outer_product_transposed.
+  Matrix<T> transposed_;
 };
 
 }  // namespace backprop

@@ -20,8 +20,13 @@
 namespace backprop {
 
 // The widest mini-batch the kernels below are used for; wider ones go to
-// Eigen's general product, which amortises its packing.
+// the packed products (packed_product.hpp), which amortise their packing.
 inline constexpr Eigen::Index kNarrowColumns = 16;
+
+// The fewest neurons for which eq. 25 packs A^{l-1} at any mini-batch size:
+// a layer of at most 16 (an output layer of 10 classes) is a row tile or two
+// of narrow_product, whose arithmetic costs no more than packing would.
+inline constexpr Eigen::Index kNarrowRows = 16;
 
 // z = w a, where w is rows x inner (column-major, leading dimension w_stride),
 // a is inner x m (leading dimension a_stride) and z is rows x m.
