@@ -28,9 +28,11 @@ template <typename T>
 Matrix<T> log_a(Activation activation, const Matrix<T>& z, const Matrix<T>& a) {
   if (activation == Activation::sigmoid) return -softplus<T>(-z);
   if (activation == Activation::softmax) {
-    const auto max = z.colwise().maxCoeff();
-    const auto log_sum =
-        ((z.rowwise() - max).array().exp().colwise().sum().log().matrix() + max).eval();
+    // Each column's largest z, evaluated once (as an expression it would be
+    // found again for every element that uses it).
+    const Eigen::Matrix<T, 1, Eigen::Dynamic> max = z.colwise().maxCoeff();
+    const Eigen::Matrix<T, 1, Eigen::Dynamic> log_sum =
+        (z.rowwise() - max).array().exp().colwise().sum().log().matrix() + max;
     return z.rowwise() - log_sum;
   }
   return a.array().log();
