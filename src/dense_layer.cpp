@@ -25,19 +25,6 @@ bool narrow_forward(Eigen::Index neurons, const ConstMatrixRef<T>& a) {
   return narrow<T>(a) || neurons <= kNarrowRows;
 }
 
-// z = w a (eq. 25), for the rows of w given; `packed` holds a unless
-// narrow_forward.
-template <typename T, typename W, typename Z>
-void multiply(const W& w, const ConstMatrixRef<T>& a, const PackedRight<T>& packed, bool narrow,
-              Z&& z) {
-  if (narrow) {
-    narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), a.data(), a.outerStride(),
-                   a.cols(), z.data(), z.outerStride());
-  } else {
-    packed_product(strided<T>(w), packed, T(1), z.data(), z.outerStride());
-  }
-}
-
 // g = scale delta a^T + beta g (BP4, or with beta the update of W), for the
 // rows of delta given; `packed` holds a^T if not narrow. Returns, when beta
 // is not 0, the sum of what it wrote. The update always takes the packed
@@ -70,26 +57,34 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   dropped_ = false;
   const bool narrow = narrow_forward<T>(weights.rows(), input);
   if (!narrow) packed_.pack(strided<T>(input));
-  if (block_count(weights.rows()) == 1) {
-    // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
-    multiply<T>(weights, input, packed_, narrow, z_);
-    z_.colwise() += biases;
-    // A^l = sigma(Z^l)
-    activate(activation_, z_, a_);
-    return a_;
-  }
   const bool softmax = activation_ == Activation::softmax;
-  // A wide layer: each block of neurons (rows) is independent, and the
-  // blocks run in parallel (parallel.hpp).
-  for_each_block(weights.rows(), [&](Eigen::Index begin, Eigen::Index size) {
-    // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
+  // The packed product adds b^l, and takes ReLU's max(z, 0), as it stores
+  // each value of Z^l (its epilogue).
+  const bool rectified = !narrow && activation_ == Activation::relu;
+  // Each block of neurons (rows) is independent; the blocks of a wide layer
+  // run in parallel (parallel.hpp).
+  const auto block = [&](Eigen::Index begin, Eigen::Index size) {
     auto z = z_.middleRows(begin, size);
-    multiply<T>(weights.middleRows(begin, size), input, packed_, narrow, z);
-    z.colwise() += biases.segment(begin, size);
-    // A^l = sigma(Z^l)
-    if (!softmax) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
-  });
-  if (softmax) activate(activation_, z_, a_);  // normalises whole columns
+    // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
+    if (narrow) {
+      const auto w = weights.middleRows(begin, size);
+      narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), input.data(),
+                     input.outerStride(), input.cols(), z.data(), z.outerStride());
+      z.colwise() += biases.segment(begin, size);
+    } else {
+      packed_product(strided<T>(weights.middleRows(begin, size)), packed_, T(1), z.data(),
+                     z.outerStride(), T(0),
+                     Epilogue<T>{biases.data() + begin, rectified ? a_.data() + begin : nullptr});
+    }
+    // A^l = sigma(Z^l); softmax normalises whole columns, after the blocks.
+    if (!softmax && !rectified) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
+  };
+  if (block_count(weights.rows()) == 1) {
+    block(0, weights.rows());
+  } else {
+    for_each_block(weights.rows(), block);
+  }
+  if (softmax) activate(activation_, z_, a_);
   return a_;
 }
 

@@ -127,7 +127,7 @@ void pack_left(const StridedMatrix<T>& x, Eigen::Index row, Eigen::Index rows, E
 template <typename T, int P, int C, bool kAdd>
 [[gnu::noinline]] Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys,
                                  Eigen::Index rows, bool first, bool last, T alpha, T beta, T* c,
-                                 Eigen::Index c_stride) {
+                                 Eigen::Index c_stride, const Epilogue<T>& epilogue) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
   for (int j = 0; j < C; ++j) {
@@ -152,12 +152,29 @@ template <typename T, int P, int C, bool kAdd>
         sum[j][p] = simd::pset1<Packet<T>>(T(0));
         continue;
       }
-      if (last) sum[j][p] = alpha_sum_plus_beta_c<kAdd>(sum[j][p], alpha, beta, to, lanes);
+      if (last) {
+        sum[j][p] = alpha_sum_plus_beta_c<kAdd>(sum[j][p], alpha, beta, to, lanes);
+        if (epilogue.bias != nullptr) {
+          sum[j][p] = simd::padd(sum[j][p], load_first(epilogue.bias + p * L, lanes));
+        }
+        if (epilogue.rectified != nullptr) {
+          store_first(epilogue.rectified + j * c_stride + p * L,
+                      simd::pmax(sum[j][p], simd::pset1<Packet<T>>(T(0))), lanes);
+        }
+      }
       store_first(to, sum[j][p], lanes);
     }
   }
   if constexpr (!kAdd) return simd::pset1<Packet<T>>(T(0));
   return last ? tile_sum<T>(sum) : simd::pset1<Packet<T>>(T(0));
+}
+
+// The epilogue of the tile whose first row is `row` and whose first value
+// is `offset` past c's.
+template <typename T>
+Epilogue<T> tile_epilogue(const Epilogue<T>& epilogue, Eigen::Index row, Eigen::Index offset) {
+  return {epilogue.bias == nullptr ? nullptr : epilogue.bias + row,
+          epilogue.rectified == nullptr ? nullptr : epilogue.rectified + row + offset};
 }
 
 // A packed sliver of X (kHeight x depth), per thread, reused by every call.
@@ -259,7 +276,7 @@ const T* PackedRight<T>::sliver(Eigen::Index s) const {
 
 template <typename T>
 T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
-                 Eigen::Index c_stride, T beta) {
+                 Eigen::Index c_stride, T beta, const Epilogue<T>& epilogue) {
   const Eigen::Index inner = y.inner();
   if (inner == 0) {  // an empty sum
     T total = 0;
@@ -267,6 +284,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       for (Eigen::Index i = 0; i < x.rows; ++i) {
         T& value = c[i + j * c_stride];
         value = beta == T(0) ? T(0) : beta * value;
+        if (epilogue.bias != nullptr) value += epilogue.bias[i];
+        if (epilogue.rectified != nullptr)
+          epilogue.rectified[i + j * c_stride] = std::max(value, T(0));
         total += value;
       }
     }
@@ -294,10 +314,11 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
           for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
             const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
             with_count<kWidth>(width, [&](auto columns) {
-              total = simd::padd(
-                  total, tile<T, packets(), columns(), add()>(
-                             depth, x_sliver, x_step, y.sliver(s) + k0 * kWidth, rows, first, last,
-                             alpha, beta, c + row + column * c_stride, c_stride));
+              total =
+                  simd::padd(total, tile<T, packets(), columns(), add()>(
+                                        depth, x_sliver, x_step, y.sliver(s) + k0 * kWidth, rows,
+                                        first, last, alpha, beta, c + row + column * c_stride,
+                                        c_stride, tile_epilogue(epilogue, row, column * c_stride)));
             });
           }
         });
@@ -310,8 +331,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
 template class PackedRight<float>;
 template class PackedRight<double>;
 template float packed_product<float>(const StridedMatrix<float>&, const PackedRight<float>&, float,
-                                     float*, Eigen::Index, float);
+                                     float*, Eigen::Index, float, const Epilogue<float>&);
 template double packed_product<double>(const StridedMatrix<double>&, const PackedRight<double>&,
-                                       double, double*, Eigen::Index, double);
+                                       double, double*, Eigen::Index, double,
+                                       const Epilogue<double>&);
 
 }  // namespace backprop

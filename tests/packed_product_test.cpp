@@ -141,6 +141,42 @@ TYPED_TEST(PackedProductTest, EachElementIsOneFusedChainInOrder) {
   }
 }
 
+// Eq. 25's bias and ReLU taken as the values are stored: c is the product
+// plus b_i, rounded once more, and the rectified copy is max(c, 0), for
+// partial tiles and sums that cross the cache blocks; cells outside the
+// product are not written.
+TYPED_TEST(PackedProductTest, TheEpilogueAddsTheBiasAndRectifiesAsItStores) {
+  using T = TypeParam;
+  Rng rng(13);
+  for (const Eigen::Index rows : {7, 33, 100}) {
+    for (const Eigen::Index inner : {0, 5, 300}) {
+      for (const Eigen::Index cols : {5, 13}) {
+        const Factors<T> f = factors<T>(rows, inner, cols, false, false, rng);
+        PackedRight<T> packed;
+        packed.pack(f.y);
+        const Vector<T> bias = random_matrix<T>(rows, 1, rng);
+        const T alpha = static_cast<T>(0.5);
+        Matrix<T> plain(rows, cols);
+        packed_product(f.x, packed, alpha, plain.data(), rows);
+        // c and the rectified copy are rows [1, 1 + rows) of taller matrices.
+        Matrix<T> c = Matrix<T>::Constant(rows + 2, cols, static_cast<T>(kGuard));
+        Matrix<T> rectified = c;
+        packed_product(f.x, packed, alpha, c.data() + 1, c.outerStride(), T(0),
+                       Epilogue<T>{bias.data(), rectified.data() + 1});
+        for (Eigen::Index j = 0; j < cols; ++j) {
+          ASSERT_EQ(c(0, j), static_cast<T>(kGuard));
+          ASSERT_EQ(rectified(rows + 1, j), static_cast<T>(kGuard));
+          for (Eigen::Index i = 0; i < rows; ++i) {
+            const T z = plain(i, j) + bias(i);
+            ASSERT_EQ(c(i + 1, j), z) << rows << "x" << inner << "x" << cols << " at " << i;
+            ASSERT_EQ(rectified(i + 1, j), z > 0 ? z : T(0)) << "at " << i << "," << j;
+          }
+        }
+      }
+    }
+  }
+}
+
 TYPED_TEST(PackedProductTest, EmptyInnerDimensionGivesZeros) {
   using T = TypeParam;
   const Matrix<T> x(4, 0);

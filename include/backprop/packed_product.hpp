@@ -73,6 +73,16 @@ class PackedRight {
   std::vector<T, Eigen::aligned_allocator<T>> data_;
 };
 
+// What a product does with each finished value v of c besides storing it,
+// while v is still in a register: eq. 25's bias (v + b_i is stored in
+// row i of c) and ReLU (then max(v, 0) is stored too, in `rectified`, laid
+// out as c is). Saves the passes over Z^l that would do these after it.
+template <typename T>
+struct Epilogue {
+  const T* bias = nullptr;
+  T* rectified = nullptr;
+};
+
 // c = alpha x y + beta c, where x is rows x y.inner() and c is rows x
 // y.cols() (column-major, leading dimension c_stride). With beta = 0, c is
 // only written (whatever it held, NaN included, is gone); otherwise this is
@@ -80,8 +90,9 @@ class PackedRight {
 // (W <- beta W - (eta / m) Delta A^T, dense_layer.hpp).
 // With beta, returns the sum of the values written: NaN or infinite if any
 // of them is (or, rarely, if finite values overflow the sum); without, 0.
+// The epilogue, if any, applies to the values stored.
 template <typename T>
 T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
-                 Eigen::Index c_stride, T beta = T(0));
+                 Eigen::Index c_stride, T beta = T(0), const Epilogue<T>& epilogue = {});
 
 }  // namespace backprop
