@@ -57,7 +57,7 @@ std::string png_data_uri(const std::vector<unsigned char>& pixels, Shape shape, 
 std::string input_image(const Dataset& data, long example, Shape shape) {
   std::vector<unsigned char> pixels(static_cast<std::size_t>(data.features()));
   for (int k = 0; k < data.features(); ++k) {
-    const float ink = std::clamp(data.inputs(k, example), 0.0f, 1.0f);
+    const float ink = std::clamp(data.input(k, example), 0.0f, 1.0f);
     pixels[static_cast<std::size_t>(k)] = static_cast<unsigned char>(std::lround(255 * (1 - ink)));
   }
   return png_data_uri(pixels, shape, 1);
@@ -160,7 +160,7 @@ void write_report(const std::filesystem::path& path, Network<T>& network, const 
     data["epochs"].push_back(epoch);
   }
 
-  const std::vector<int> predicted = predict_classes(network, test.inputs);
+  const std::vector<int> predicted = predict_classes(network, test);
   const int classes = network.spec().outputs();
   std::vector<std::vector<long>> confusion(static_cast<std::size_t>(classes),
                                            std::vector<long>(static_cast<std::size_t>(classes)));

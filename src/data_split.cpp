@@ -55,7 +55,11 @@ DataSplit split_data(Dataset all, Dataset test, long validation_size) {
   // The training part stays where it is: dropping the tail in place saves
   // a copy of the largest block of memory the program holds.
   split.training = std::move(all);
-  split.training.inputs.conservativeResize(Eigen::NoChange, training_size);
+  if (split.training.holds_pixels()) {
+    split.training.pixels.conservativeResize(Eigen::NoChange, training_size);
+  } else {
+    split.training.inputs.conservativeResize(Eigen::NoChange, training_size);
+  }
   if (split.training.regression()) {
     split.training.targets.conservativeResize(Eigen::NoChange, training_size);
   } else {

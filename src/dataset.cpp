@@ -29,7 +29,11 @@ Dataset Dataset::slice(long first, long count) const {
                 std::to_string(size()) + "; ask for a range inside it");
   }
   Dataset part;
-  part.inputs = inputs.middleCols(first, count);
+  if (holds_pixels()) {
+    part.pixels = pixels.middleCols(first, count);
+  } else {
+    part.inputs = inputs.middleCols(first, count);
+  }
   if (regression()) {
     part.targets = targets.middleCols(first, count);
   } else {
@@ -58,7 +62,14 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
       throw Error("example index " + std::to_string(example) + " is outside " + data.source +
                   ", which holds " + std::to_string(data.size()) + " examples");
     }
-    x.col(j) = data.inputs.col(example).template cast<T>();
+    if (data.holds_pixels()) {
+      // The same floats images_to_inputs gave when the bytes were converted
+      // on loading.
+      x.col(j) = (data.pixels.col(example).template cast<float>() / Dataset::kPixelScale)
+                     .template cast<T>();
+    } else {
+      x.col(j) = data.inputs.col(example).template cast<T>();
+    }
     if (data.regression()) {
       if (data.targets.rows() != outputs) throw InputError(targets_mismatch(data, outputs));
       y.col(j) = data.targets.col(example).template cast<T>();
@@ -70,14 +81,32 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   }
 }
 
-void prefetch(const Dataset& data, std::span<const int> indices) {
-  constexpr Eigen::Index kLine = 64 / sizeof(float);  // floats per cache line
-  const Eigen::Index features = data.features();
+namespace {
+
+template <typename Value>
+void prefetch_columns(const Value* values, Eigen::Index features, std::span<const int> indices,
+                      long size) {
+  constexpr Eigen::Index kLine = 64 / sizeof(Value);  // values per cache line
   for (const int example : indices) {
-    if (example < 0 || example >= data.size()) continue;
-    const float* column = data.inputs.data() + static_cast<Eigen::Index>(example) * features;
+    if (example < 0 || example >= size) continue;
+    const Value* column = values + static_cast<Eigen::Index>(example) * features;
     for (Eigen::Index i = 0; i < features; i += kLine) __builtin_prefetch(column + i);
   }
+}
+
+}  // namespace
+
+void prefetch(const Dataset& data, std::span<const int> indices) {
+  if (data.holds_pixels()) {
+    prefetch_columns(data.pixels.data(), data.features(), indices, data.size());
+  } else {
+    prefetch_columns(data.inputs.data(), data.features(), indices, data.size());
+  }
+}
+
+Matrix<float> Dataset::input_columns(long first, long count) const {
+  if (holds_pixels()) return pixels.middleCols(first, count).cast<float>() / kPixelScale;
+  return inputs.middleCols(first, count);
 }
 
 template void gather<float>(const Dataset&, std::span<const int>, int, Matrix<float>&,

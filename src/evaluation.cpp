@@ -53,12 +53,12 @@ Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, l
 }
 
 template <typename T>
-std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs, long chunk) {
+std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long chunk) {
   std::vector<int> classes;
-  classes.reserve(static_cast<std::size_t>(inputs.cols()));
-  for (long first = 0; first < inputs.cols(); first += chunk) {
-    const long count = std::min<long>(chunk, inputs.cols() - first);
-    const Matrix<T> x = inputs.middleCols(first, count).template cast<T>();
+  classes.reserve(static_cast<std::size_t>(data.size()));
+  for (long first = 0; first < data.size(); first += chunk) {
+    const long count = std::min<long>(chunk, data.size() - first);
+    const Matrix<T> x = data.input_columns(first, count).template cast<T>();
     const Matrix<T>& a = network.feedforward(x);
     for (long i = 0; i < count; ++i) {
       Eigen::Index predicted = 0;
@@ -74,13 +74,13 @@ Eigen::MatrixXi confusion_matrix(Network<T>& network, const Dataset& data) {
   check_fits(data, network.spec().inputs(), network.spec().outputs());
   const int classes = network.spec().outputs();
   Eigen::MatrixXi counts = Eigen::MatrixXi::Zero(classes, classes);
-  const std::vector<int> predicted = predict_classes(network, data.inputs);
+  const std::vector<int> predicted = predict_classes(network, data);
   for (std::size_t i = 0; i < predicted.size(); ++i) ++counts(data.labels[i], predicted[i]);
   return counts;
 }
 
-template std::vector<int> predict_classes<float>(Network<float>&, const Matrix<float>&, long);
-template std::vector<int> predict_classes<double>(Network<double>&, const Matrix<float>&, long);
+template std::vector<int> predict_classes<float>(Network<float>&, const Dataset&, long);
+template std::vector<int> predict_classes<double>(Network<double>&, const Dataset&, long);
 template Eigen::MatrixXi confusion_matrix<float>(Network<float>&, const Dataset&);
 template Eigen::MatrixXi confusion_matrix<double>(Network<double>&, const Dataset&);
 template Evaluation evaluate<float>(Network<float>&, const Dataset&, long);

@@ -273,7 +273,7 @@ void write_idx(const fs::path& path, const IdxArray& array, bool gzip) {
 
 namespace {
 
-Matrix<float> images_to_inputs(const fs::path& path, const IdxArray& images) {
+PixelMatrix images_to_pixels(const fs::path& path, const IdxArray& images) {
   const std::uint64_t count = images.dims[0];
   const std::uint64_t features = images.data.size() / count;  // 1 for a 1-D file
   if (count > INT_MAX || features > INT_MAX) {
@@ -282,15 +282,14 @@ Matrix<float> images_to_inputs(const fs::path& path, const IdxArray& images) {
   }
   // Row-major images are one contiguous block per example: exactly the
   // column-major features x examples layout.
-  const Eigen::Map<const Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>> pixels(
-      images.data.data(), static_cast<Eigen::Index>(features), static_cast<Eigen::Index>(count));
-  return pixels.cast<float>() / 255.0f;
+  return Eigen::Map<const PixelMatrix>(images.data.data(), static_cast<Eigen::Index>(features),
+                                       static_cast<Eigen::Index>(count));
 }
 
 }  // namespace
 
 Matrix<float> load_idx_images(const fs::path& images) {
-  return images_to_inputs(images, read_idx(images));
+  return images_to_pixels(images, read_idx(images)).cast<float>() / Dataset::kPixelScale;
 }
 
 Dataset load_idx_dataset(const fs::path& images, const fs::path& labels) {
@@ -311,7 +310,7 @@ Dataset load_idx_dataset(const fs::path& images, const fs::path& labels) {
   }
 
   Dataset data;
-  data.inputs = images_to_inputs(images, image_array);
+  data.pixels = images_to_pixels(images, image_array);
   data.labels.assign(label_array.data.begin(), label_array.data.end());
   data.classes = 1 + *std::max_element(data.labels.begin(), data.labels.end());
   data.source = images.string();

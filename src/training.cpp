@@ -26,9 +26,13 @@ std::span<const std::byte> bytes_of(const Value* values, std::size_t count) {
 // What the ranks of a data-parallel run must agree on, as SHA-256 digests.
 std::string digest(const Dataset& data) {
   Sha256 sha;
-  const std::int64_t shape[] = {data.inputs.rows(), data.inputs.cols(), data.classes};
-  sha.update(bytes_of(shape, 3));
-  sha.update(bytes_of(data.inputs.data(), static_cast<std::size_t>(data.inputs.size())));
+  const std::int64_t shape[] = {data.features(), data.size(), data.classes, data.holds_pixels()};
+  sha.update(bytes_of(shape, 4));
+  if (data.holds_pixels()) {
+    sha.update(bytes_of(data.pixels.data(), static_cast<std::size_t>(data.pixels.size())));
+  } else {
+    sha.update(bytes_of(data.inputs.data(), static_cast<std::size_t>(data.inputs.size())));
+  }
   sha.update(bytes_of(data.labels.data(), data.labels.size()));
   return sha.hex();
 }

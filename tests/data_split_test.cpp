@@ -52,12 +52,12 @@ TEST_F(DataSplitTest, LastExamplesValidate) {
   for (const Dataset* part : {&split.training, &split.validation, &split.test}) {
     EXPECT_EQ(part->features(), 6);
     EXPECT_EQ(part->classes, 4);
-    EXPECT_EQ(part->inputs.cols(), part->size());
+    EXPECT_EQ(part->pixels.cols(), part->size());
   }
-  EXPECT_FLOAT_EQ(split.training.inputs(5, 7), 7.0f / 255.0f);
-  EXPECT_FLOAT_EQ(split.validation.inputs(0, 0), 8.0f / 255.0f);
-  EXPECT_FLOAT_EQ(split.validation.inputs(5, 3), 11.0f / 255.0f);
-  EXPECT_FLOAT_EQ(split.test.inputs(0, 4), 104.0f / 255.0f);
+  EXPECT_FLOAT_EQ(split.training.input(5, 7), 7.0f / 255.0f);
+  EXPECT_FLOAT_EQ(split.validation.input(0, 0), 8.0f / 255.0f);
+  EXPECT_FLOAT_EQ(split.validation.input(5, 3), 11.0f / 255.0f);
+  EXPECT_FLOAT_EQ(split.test.input(0, 4), 104.0f / 255.0f);
   EXPECT_EQ(split.training.labels[7], 3);
   EXPECT_EQ(split.validation.labels[0], 0);
   EXPECT_NE(split.validation.source.find("train-images-idx3-ubyte (examples 8 to 11)"),

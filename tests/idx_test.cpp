@@ -56,7 +56,7 @@ void write_gzip(const fs::path& path, const Bytes& bytes) {
 
 Bytes read_raw(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
+  return {std::istreambuf_iterator<char>(in), {}};
 }
 
 Bytes pattern(std::size_t size) {
@@ -70,7 +70,7 @@ std::string read_error(const fs::path& path, std::uint64_t max_bytes = std::uint
   try {
     read_idx(path, max_bytes);
   } catch (const InputError& error) {
-    const std::string message = error.what();
+    std::string message = error.what();
     EXPECT_NE(message.find(path.filename().string()), std::string::npos) << message;
     EXPECT_EQ(message.find('\n'), std::string::npos) << message;
     return message;
@@ -247,11 +247,29 @@ TEST(IdxDataset, ScalesPixelsAndCountsClasses) {
   const Dataset data = load_idx_dataset(dir / "images", dir / "labels.gz");
   ASSERT_EQ(data.size(), 3);
   ASSERT_EQ(data.features(), 4);
-  EXPECT_EQ(data.inputs(0, 0), 0.0f);
-  EXPECT_EQ(data.inputs(1, 0), 1.0f);
-  EXPECT_EQ(data.inputs(2, 0), 51.0f / 255.0f);
-  EXPECT_EQ(data.inputs(3, 2), 40.0f / 255.0f);  // example 2 is column 2, row-major pixels down it
+  EXPECT_EQ(data.input(0, 0), 0.0f);
+  EXPECT_EQ(data.input(1, 0), 1.0f);
+  EXPECT_EQ(data.input(2, 0), 51.0f / 255.0f);
+  EXPECT_EQ(data.input(3, 2), 40.0f / 255.0f);  // example 2 is column 2, row-major pixels down it
   EXPECT_EQ(data.labels, (std::vector<int>{2, 0, 5}));
+  // Held as the bytes themselves (a quarter of the memory of floats); a
+  // gathered mini-batch, and the inputs taken in columns, hold byte / 255.
+  ASSERT_TRUE(data.holds_pixels());
+  EXPECT_EQ(data.pixels(2, 0), 51);
+  EXPECT_EQ(data.inputs.size(), 0);
+  Matrix<float> x;
+  Matrix<float> y;
+  const std::vector<int> order{2, 0, 1};
+  gather(data, std::span<const int>(order), 6, x, y);
+  const Matrix<float> columns = data.input_columns(1, 2);
+  const std::uint8_t bytes[3][4] = {{0, 255, 51, 102}, {1, 2, 3, 4}, {10, 20, 30, 40}};
+  for (int j = 0; j < 3; ++j) {
+    for (int k = 0; k < 4; ++k) {
+      const float want = static_cast<float>(bytes[order[j]][k]) / 255.0f;
+      EXPECT_EQ(x(k, j), want) << "pixel " << k << " of example " << order[j];
+      if (j > 0) EXPECT_EQ(columns(k, j - 1), static_cast<float>(bytes[j][k]) / 255.0f);
+    }
+  }
   EXPECT_EQ(data.classes, 6);
   EXPECT_CONTAINS(data.source, "images");
 }
@@ -263,7 +281,7 @@ TEST(IdxDataset, OneDimensionalImagesHaveOneFeature) {
   const Dataset data = load_idx_dataset(dir / "values", dir / "labels");
   EXPECT_EQ(data.features(), 1);
   EXPECT_EQ(data.size(), 4);
-  EXPECT_FLOAT_EQ(data.inputs(0, 2), 170.0f / 255.0f);
+  EXPECT_FLOAT_EQ(data.input(0, 2), 170.0f / 255.0f);
 }
 
 TEST(IdxDataset, CountMismatch) {

@@ -1,6 +1,7 @@
 // A labelled data set held once in memory, and mini-batch gathering.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -9,11 +10,20 @@
 
 namespace backprop {
 
+using PixelMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
+
 // Classification data carry a class label per example (the target is its
 // one-hot vector); regression data carry a real-valued target vector per
 // example instead, and no labels.
+//
+// The inputs are held in one of two forms: real numbers (`inputs`), or, for
+// images of bytes (IDX files: MNIST, Fashion-MNIST), the bytes themselves
+// (`pixels`), each standing for the input pixel / 255. Bytes take a quarter
+// of the memory, and a mini-batch gathered from them a quarter of the
+// memory traffic; the network sees the same floats either way.
 struct Dataset {
   Matrix<float> inputs;     // features x examples; one column per example
+  PixelMatrix pixels;       // or: features x examples bytes, input = pixel / 255
   std::vector<int> labels;  // the class of each example, in [0, classes)
   Matrix<float> targets;    // regression only: outputs x examples; empty otherwise
   int classes = 0;          // number of classes (1 + the largest label seen)
@@ -23,10 +33,20 @@ struct Dataset {
   long size() const {
     return regression() ? static_cast<long>(targets.cols()) : static_cast<long>(labels.size());
   }
-  int features() const { return static_cast<int>(inputs.rows()); }
+  bool holds_pixels() const { return pixels.rows() > 0; }
+  int features() const { return static_cast<int>(holds_pixels() ? pixels.rows() : inputs.rows()); }
+  // Input `feature` of example `example`, and examples [first, first +
+  // count)'s inputs, as the network sees them.
+  float input(Eigen::Index feature, long example) const {
+    return holds_pixels() ? static_cast<float>(pixels(feature, example)) / kPixelScale
+                          : inputs(feature, example);
+  }
+  Matrix<float> input_columns(long first, long count) const;
 
   // Examples [first, first + count), copied.
   Dataset slice(long first, long count) const;
+
+  static constexpr float kPixelScale = 255.0f;
 };
 
 // Gathers the examples named by `indices` into the columns of x (features x

@@ -35,8 +35,7 @@ Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, l
 
 // The predicted class (index of the largest output) of every example.
 template <typename T>
-std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs,
-                                 long chunk = 1000);
+std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long chunk = 1000);
 
 // counts(i, j): examples of class i that the network puts in class j.
 template <typename T>
