@@ -161,8 +161,9 @@ bool DenseLayer<T>::outer_product_transposed(const Matrix<T>& delta, const Const
     packed_product(a.middle_rows(begin, size), packed_, T(1), transposed_.data() + begin,
                    transposed_.outerStride());
   });
-  // target = scale (A Delta^T)^T + beta target, rounded as the packed
-  // product's own last step rounds it.
+  // target = scale (A Delta^T)^T + beta target, with one rounding as the
+  // packed product's last step makes it (a fused multiply-add where the
+  // target has one).
   T sum = 0;
   for (Eigen::Index i = 0; i < target.cols(); ++i) {
     for (Eigen::Index j = 0; j < target.rows(); ++j) {
