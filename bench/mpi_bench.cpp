@@ -37,9 +37,9 @@ namespace {
 
 Dataset synthetic(long examples, int features, int classes, Rng& rng) {
   Dataset data;
-  data.inputs.resize(features, examples);
-  for (Eigen::Index i = 0; i < data.inputs.size(); ++i) {
-    data.inputs.data()[i] = static_cast<float>(rng.uniform());
+  data.values.resize(features, examples);
+  for (Eigen::Index i = 0; i < data.values.size(); ++i) {
+    data.values.data()[i] = static_cast<float>(rng.uniform());
   }
   data.labels.resize(static_cast<std::size_t>(examples));
   for (int& label : data.labels) label = static_cast<int>(rng.below(classes));

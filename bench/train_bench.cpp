@@ -418,9 +418,9 @@ struct Data {
 Dataset synthetic(long examples, std::uint64_t seed) {
   Rng rng(seed);
   Dataset data;
-  data.inputs.resize(784, examples);
-  for (Eigen::Index i = 0; i < data.inputs.size(); ++i) {
-    data.inputs.data()[i] = static_cast<float>(rng.uniform());
+  data.values.resize(784, examples);
+  for (Eigen::Index i = 0; i < data.values.size(); ++i) {
+    data.values.data()[i] = static_cast<float>(rng.uniform());
   }
   for (long e = 0; e < examples; ++e) data.labels.push_back(static_cast<int>(rng.below(10)));
   data.classes = 10;

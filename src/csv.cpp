@@ -101,7 +101,7 @@ class Parser {
     data.source = source_;
     // Each row becomes one column: Eigen stores columns contiguously, in
     // the order the features were read.
-    data.inputs = Eigen::Map<const Matrix<float>>(
+    data.values = Eigen::Map<const Matrix<float>>(
         features.data(), static_cast<Eigen::Index>(columns_ - 1), examples);
     if (options_.regression) {
       data.targets = Eigen::Map<const Matrix<float>>(targets.data(), 1, examples);

@@ -58,7 +58,7 @@ DataSplit split_data(Dataset all, Dataset test, long validation_size) {
   if (split.training.holds_pixels()) {
     split.training.pixels.conservativeResize(Eigen::NoChange, training_size);
   } else {
-    split.training.inputs.conservativeResize(Eigen::NoChange, training_size);
+    split.training.values.conservativeResize(Eigen::NoChange, training_size);
   }
   if (split.training.regression()) {
     split.training.targets.conservativeResize(Eigen::NoChange, training_size);

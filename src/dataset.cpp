@@ -32,7 +32,7 @@ Dataset Dataset::slice(long first, long count) const {
   if (holds_pixels()) {
     part.pixels = pixels.middleCols(first, count);
   } else {
-    part.inputs = inputs.middleCols(first, count);
+    part.values = values.middleCols(first, count);
   }
   if (regression()) {
     part.targets = targets.middleCols(first, count);
@@ -63,12 +63,11 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
                   ", which holds " + std::to_string(data.size()) + " examples");
     }
     if (data.holds_pixels()) {
-      // The same floats images_to_inputs gave when the bytes were converted
-      // on loading.
+      // The same floats as converting all the bytes on loading gave.
       x.col(j) = (data.pixels.col(example).template cast<float>() / Dataset::kPixelScale)
                      .template cast<T>();
     } else {
-      x.col(j) = data.inputs.col(example).template cast<T>();
+      x.col(j) = data.values.col(example).template cast<T>();
     }
     if (data.regression()) {
       if (data.targets.rows() != outputs) throw InputError(targets_mismatch(data, outputs));
@@ -100,13 +99,13 @@ void prefetch(const Dataset& data, std::span<const int> indices) {
   if (data.holds_pixels()) {
     prefetch_columns(data.pixels.data(), data.features(), indices, data.size());
   } else {
-    prefetch_columns(data.inputs.data(), data.features(), indices, data.size());
+    prefetch_columns(data.values.data(), data.features(), indices, data.size());
   }
 }
 
 Matrix<float> Dataset::input_columns(long first, long count) const {
   if (holds_pixels()) return pixels.middleCols(first, count).cast<float>() / kPixelScale;
-  return inputs.middleCols(first, count);
+  return values.middleCols(first, count);
 }
 
 template void gather<float>(const Dataset&, std::span<const int>, int, Matrix<float>&,

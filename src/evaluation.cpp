@@ -52,21 +52,41 @@ Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, l
   return result;
 }
 
-template <typename T>
-std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long chunk) {
+namespace {
+
+// The predicted classes of examples [0, count), `chunk` at a time, whose
+// inputs columns(first, size) gives.
+template <typename T, typename Columns>
+std::vector<int> predict_in_chunks(Network<T>& network, long count, long chunk,
+                                   const Columns& columns) {
   std::vector<int> classes;
-  classes.reserve(static_cast<std::size_t>(data.size()));
-  for (long first = 0; first < data.size(); first += chunk) {
-    const long count = std::min<long>(chunk, data.size() - first);
-    const Matrix<T> x = data.input_columns(first, count).template cast<T>();
+  classes.reserve(static_cast<std::size_t>(count));
+  for (long first = 0; first < count; first += chunk) {
+    const long size = std::min<long>(chunk, count - first);
+    const Matrix<T> x = columns(first, size).template cast<T>();
     const Matrix<T>& a = network.feedforward(x);
-    for (long i = 0; i < count; ++i) {
+    for (long i = 0; i < size; ++i) {
       Eigen::Index predicted = 0;
       a.col(i).maxCoeff(&predicted);
       classes.push_back(static_cast<int>(predicted));
     }
   }
   return classes;
+}
+
+}  // namespace
+
+template <typename T>
+std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long chunk) {
+  return predict_in_chunks(network, data.size(), chunk,
+                           [&](long first, long size) { return data.input_columns(first, size); });
+}
+
+template <typename T>
+std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs, long chunk) {
+  return predict_in_chunks(network, inputs.cols(), chunk, [&](long first, long size) {
+    return Matrix<float>(inputs.middleCols(first, size));
+  });
 }
 
 template <typename T>
@@ -81,6 +101,8 @@ Eigen::MatrixXi confusion_matrix(Network<T>& network, const Dataset& data) {
 
 template std::vector<int> predict_classes<float>(Network<float>&, const Dataset&, long);
 template std::vector<int> predict_classes<double>(Network<double>&, const Dataset&, long);
+template std::vector<int> predict_classes<float>(Network<float>&, const Matrix<float>&, long);
+template std::vector<int> predict_classes<double>(Network<double>&, const Matrix<float>&, long);
 template Eigen::MatrixXi confusion_matrix<float>(Network<float>&, const Dataset&);
 template Eigen::MatrixXi confusion_matrix<double>(Network<double>&, const Dataset&);
 template Evaluation evaluate<float>(Network<float>&, const Dataset&, long);

@@ -31,7 +31,7 @@ std::string digest(const Dataset& data) {
   if (data.holds_pixels()) {
     sha.update(bytes_of(data.pixels.data(), static_cast<std::size_t>(data.pixels.size())));
   } else {
-    sha.update(bytes_of(data.inputs.data(), static_cast<std::size_t>(data.inputs.size())));
+    sha.update(bytes_of(data.values.data(), static_cast<std::size_t>(data.values.size())));
   }
   sha.update(bytes_of(data.labels.data(), data.labels.size()));
   return sha.hex();

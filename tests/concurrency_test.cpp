@@ -27,9 +27,9 @@ bool bitwise_equal(const Matrix<T>& a, const Matrix<T>& b) {
 // that training splits its first layer into blocks.
 Network<float> trained_network(Dataset& data) {
   Rng rng(11);
-  data.inputs.resize(20, 200);
-  for (Eigen::Index i = 0; i < data.inputs.size(); ++i) {
-    data.inputs.data()[i] = static_cast<float>(rng.uniform());
+  data.values.resize(20, 200);
+  for (Eigen::Index i = 0; i < data.values.size(); ++i) {
+    data.values.data()[i] = static_cast<float>(rng.uniform());
   }
   for (int i = 0; i < 200; ++i) data.labels.push_back(static_cast<int>(rng.below(5)));
   data.classes = 5;
@@ -48,7 +48,7 @@ TEST(Concurrency, ManyThreadsPredictingWithOneNetworkGetTheOneThreadAnswers) {
   set_threads(2);  // training's own threads, before any of ours start
   Dataset data;
   const Network<float> network = trained_network(data);
-  const Matrix<float>& x = data.inputs;
+  const Matrix<float>& x = data.values;
 
   // Each thread predicts a different slice: one example, a few, or all of them.
   const std::vector<std::pair<Eigen::Index, Eigen::Index>> slices{
@@ -80,8 +80,8 @@ TEST(Concurrency, ManyThreadsPredictingWithOneNetworkGetTheOneThreadAnswers) {
 TEST(Concurrency, PredictAgreesWithTheTrainingForwardPass) {
   Dataset data;
   Network<float> network = trained_network(data);
-  const Matrix<float> predicted = predict(network, data.inputs);
-  const Matrix<float>& forward = network.feedforward(data.inputs);
+  const Matrix<float> predicted = predict(network, data.values);
+  const Matrix<float>& forward = network.feedforward(data.values);
   ASSERT_EQ(predicted.rows(), 5);
   ASSERT_EQ(predicted.cols(), 200);
   // The same sums, possibly grouped differently in the blocked wide layer.

@@ -40,10 +40,10 @@ TEST(Csv, DetectsAHeaderAndTakesTheTargetByName) {
   EXPECT_EQ(data.labels, (std::vector<int>{1, 0}));
   EXPECT_EQ(data.classes, 2);
   // One column per row, the features in file order without the target.
-  EXPECT_FLOAT_EQ(data.inputs(0, 0), 0.5F);
-  EXPECT_FLOAT_EQ(data.inputs(1, 0), 2.0F);
-  EXPECT_FLOAT_EQ(data.inputs(0, 1), -1.25F);
-  EXPECT_FLOAT_EQ(data.inputs(1, 1), 300.0F);
+  EXPECT_FLOAT_EQ(data.values(0, 0), 0.5F);
+  EXPECT_FLOAT_EQ(data.values(1, 0), 2.0F);
+  EXPECT_FLOAT_EQ(data.values(0, 1), -1.25F);
+  EXPECT_FLOAT_EQ(data.values(1, 1), 300.0F);
   EXPECT_EQ(data.source, "data.csv");
 }
 
@@ -52,11 +52,11 @@ TEST(Csv, WithoutAHeaderTakesTheTargetByNumberOrTheLastColumn) {
   const Dataset last = parse_csv(text, "data.csv", {});
   EXPECT_EQ(last.labels, (std::vector<int>{2, 5}));
   EXPECT_EQ(last.classes, 6);
-  EXPECT_FLOAT_EQ(last.inputs(0, 1), 4.0F);
+  EXPECT_FLOAT_EQ(last.values(0, 1), 4.0F);
 
   const Dataset second = parse_csv(text, "data.csv", {.target = "2"});
   EXPECT_EQ(second.labels, (std::vector<int>{1, 0}));
-  EXPECT_FLOAT_EQ(second.inputs(1, 0), 2.0F);  // columns 1 and 3 are the features
+  EXPECT_FLOAT_EQ(second.values(1, 0), 2.0F);  // columns 1 and 3 are the features
 }
 
 TEST(Csv, TheHeaderCanBeStated) {

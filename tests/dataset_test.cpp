@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "backprop/error.hpp"
+#include "backprop/evaluation.hpp"
+#include "backprop/initialization.hpp"
+#include "backprop/rng.hpp"
 
 namespace backprop {
 namespace {
@@ -15,9 +18,9 @@ namespace {
 // Five examples of three features; feature f of example n is 10 n + f.
 Dataset small_dataset() {
   Dataset data;
-  data.inputs.resize(3, 5);
+  data.values.resize(3, 5);
   for (int n = 0; n < 5; ++n) {
-    for (int f = 0; f < 3; ++f) data.inputs(f, n) = static_cast<float>(10 * n + f);
+    for (int f = 0; f < 3; ++f) data.values(f, n) = static_cast<float>(10 * n + f);
   }
   data.labels = {0, 2, 1, 2, 3};
   data.classes = 4;
@@ -39,8 +42,8 @@ TEST(Dataset, SliceCopiesExamplesAndKeepsClasses) {
   const Dataset part = data.slice(1, 3);
   ASSERT_EQ(part.size(), 3);
   EXPECT_EQ(part.features(), 3);
-  EXPECT_EQ(part.inputs(0, 0), 10.0f);
-  EXPECT_EQ(part.inputs(2, 2), 32.0f);
+  EXPECT_EQ(part.values(0, 0), 10.0f);
+  EXPECT_EQ(part.values(2, 2), 32.0f);
   EXPECT_EQ(part.labels, (std::vector<int>{2, 1, 2}));
   EXPECT_EQ(part.classes, 4);
   EXPECT_EQ(part.source, "small.idx (examples 1 to 3)");
@@ -102,6 +105,46 @@ TYPED_TEST(Gather, BadIndexOrLabelIsAnError) {
   EXPECT_THROW(gather(data, std::vector<int>{5}, 4, x, y), Error);
   EXPECT_THROW(gather(data, std::vector<int>{-1}, 4, x, y), Error);
   EXPECT_THROW(gather(data, std::vector<int>{4}, 3, x, y), InputError);  // label 3, 3 outputs
+}
+
+// The same images held as bytes and as the floats they stand for (byte /
+// 255): every way of reading the inputs, slices, gathered mini-batches and
+// predictions give the same numbers.
+TEST(Dataset, PixelsReadAsTheFloatsTheyStandFor) {
+  Dataset bytes;
+  bytes.pixels.resize(6, 40);
+  Rng rng(9);
+  for (Eigen::Index i = 0; i < bytes.pixels.size(); ++i) {
+    bytes.pixels.data()[i] = static_cast<std::uint8_t>(rng.below(256));
+  }
+  bytes.labels.resize(40);
+  for (int& label : bytes.labels) label = static_cast<int>(rng.below(3));
+  bytes.classes = 3;
+  Dataset floats = bytes;
+  floats.pixels.resize(0, 0);
+  floats.values = bytes.pixels.cast<float>() / 255.0f;
+  ASSERT_TRUE(bytes.holds_pixels());
+  ASSERT_FALSE(floats.holds_pixels());
+  EXPECT_EQ(bytes.features(), 6);
+  EXPECT_EQ(bytes.input(4, 33), floats.values(4, 33));
+  EXPECT_EQ(bytes.input_columns(0, 40), floats.values);
+  EXPECT_EQ(bytes.slice(7, 9).input_columns(0, 9), floats.values.middleCols(7, 9));
+  EXPECT_EQ(bytes.slice(40, 0).features(), 6);  // an empty slice keeps its shape
+
+  const std::vector<int> order{39, 0, 17, 17, 5};
+  Matrix<float> x_bytes, y_bytes, x_floats, y_floats;
+  gather(bytes, std::span<const int>(order), 3, x_bytes, y_bytes);
+  gather(floats, std::span<const int>(order), 3, x_floats, y_floats);
+  EXPECT_EQ(x_bytes, x_floats);
+  EXPECT_EQ(y_bytes, y_floats);
+
+  Network<float> network(
+      NetworkSpec{{6, 8, 3}, {Activation::sigmoid, Activation::softmax}, Cost::log_likelihood});
+  initialize(network, Initialization::large, rng);
+  const std::vector<int> predicted = predict_classes(network, bytes, 16);
+  EXPECT_EQ(predicted.size(), 40U);
+  EXPECT_EQ(predicted, predict_classes(network, floats, 16));
+  EXPECT_EQ(predicted, predict_classes(network, floats.values, 7));
 }
 
 TEST(CheckFits, AcceptsMatchingNetwork) {

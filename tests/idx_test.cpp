@@ -256,7 +256,7 @@ TEST(IdxDataset, ScalesPixelsAndCountsClasses) {
   // gathered mini-batch, and the inputs taken in columns, hold byte / 255.
   ASSERT_TRUE(data.holds_pixels());
   EXPECT_EQ(data.pixels(2, 0), 51);
-  EXPECT_EQ(data.inputs.size(), 0);
+  EXPECT_EQ(data.values.size(), 0);
   Matrix<float> x;
   Matrix<float> y;
   const std::vector<int> order{2, 0, 1};

@@ -33,9 +33,9 @@ Vector<float> train_with_threads(int threads, int mini_batch_size) {
   set_threads(threads);
   Rng rng(3);
   Dataset data;
-  data.inputs.resize(50, 300);
-  for (Eigen::Index i = 0; i < data.inputs.size(); ++i) {
-    data.inputs.data()[i] = static_cast<float>(rng.uniform());
+  data.values.resize(50, 300);
+  for (Eigen::Index i = 0; i < data.values.size(); ++i) {
+    data.values.data()[i] = static_cast<float>(rng.uniform());
   }
   for (int i = 0; i < 300; ++i) data.labels.push_back(static_cast<int>(rng.below(4)));
   data.classes = 4;

@@ -52,10 +52,10 @@ TEST(Regularization, L2StepIsTheBooksWeightDecay) {
   Rng rng(4);
   initialize(network, Initialization::large, rng);
   Dataset data;
-  data.inputs = Matrix<float>::Random(3, 1).cwiseAbs();
+  data.values = Matrix<float>::Random(3, 1).cwiseAbs();
   data.labels = {1};
   data.classes = 2;
-  Matrix<double> x = data.inputs.cast<double>();
+  Matrix<double> x = data.values.cast<double>();
   Matrix<double> y(2, 1);
   y << 0, 1;
   Network<double> expected = network;
@@ -112,7 +112,7 @@ TEST(Dropout, KeepsTheExpectationAndDropsTheRate) {
 
 Dataset tiny_data() {
   Dataset data;
-  data.inputs = Matrix<float>::Random(4, 30).cwiseAbs();
+  data.values = Matrix<float>::Random(4, 30).cwiseAbs();
   for (int i = 0; i < 30; ++i) data.labels.push_back(i % 3);
   data.classes = 3;
   data.source = "tiny";

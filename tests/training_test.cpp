@@ -22,13 +22,13 @@ Dataset rings(int per_class, std::uint64_t seed) {
   Dataset data;
   data.classes = 3;
   data.source = "rings";
-  data.inputs.resize(2, 3 * per_class);
+  data.values.resize(2, 3 * per_class);
   for (int i = 0; i < 3 * per_class; ++i) {
     const int label = i % 3;
     const double radius = 0.5 + label + 0.15 * rng.normal();
     const double angle = 2 * std::numbers::pi * rng.uniform();
-    data.inputs(0, i) = static_cast<float>(radius * std::cos(angle) / 3);
-    data.inputs(1, i) = static_cast<float>(radius * std::sin(angle) / 3);
+    data.values(0, i) = static_cast<float>(radius * std::cos(angle) / 3);
+    data.values(1, i) = static_cast<float>(radius * std::sin(angle) / 3);
     data.labels.push_back(label);
   }
   return data;
@@ -87,7 +87,7 @@ TEST(Training, SameSeedGivesBitwiseIdenticalWeights) {
 std::pair<Matrix<double>, Matrix<double>> examples(const Dataset& data, int first, int count) {
   Matrix<double> y = Matrix<double>::Zero(3, count);
   for (int i = 0; i < count; ++i) y(data.labels[first + i], i) = 1;
-  return {data.inputs.middleCols(first, count).cast<double>(), y};
+  return {data.values.middleCols(first, count).cast<double>(), y};
 }
 
 TEST(Training, OneEpochWithoutShufflingIsTheSequenceOfMiniBatchSteps) {

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     backprop::Network<float> loaded = backprop::read_model_file(model_path).to_network<float>();
 
     const backprop::Evaluation test = backprop::evaluate(loaded, data.test);
-    const std::vector<int> before = backprop::predict_classes(network, data.test.inputs);
-    const std::vector<int> after = backprop::predict_classes(loaded, data.test.inputs);
+    const std::vector<int> before = backprop::predict_classes(network, data.test);
+    const std::vector<int> after = backprop::predict_classes(loaded, data.test);
     std::printf("%s: trained on %ld images, saved to %s and loaded: %ld / %ld test images right\n",
                 backprop::to_string(which).c_str(), training.size(), model_path.c_str(),
                 test.correct, test.total);

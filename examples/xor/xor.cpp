@@ -14,8 +14,8 @@
 
 int main() {
   backprop::Dataset xor_data;
-  xor_data.inputs.resize(2, 4);
-  xor_data.inputs << 0, 0, 1, 1,  //
+  xor_data.values.resize(2, 4);
+  xor_data.values << 0, 0, 1, 1,  //
       0, 1, 0, 1;
   xor_data.targets.resize(1, 4);
   xor_data.targets << 0, 1, 1, 0;
@@ -35,7 +35,7 @@ int main() {
   options.learning_rate = 2.0;
   backprop::train(network, xor_data, options, rng);
 
-  const backprop::Matrix<double> x = xor_data.inputs.cast<double>();
+  const backprop::Matrix<double> x = xor_data.values.cast<double>();
   const backprop::Matrix<double> a = network.feedforward(x);
   int right = 0;
   std::printf("backprop %s: a 2-3-1 sigmoid network after %d epochs\n", BACKPROP_VERSION,

@@ -16,13 +16,15 @@ using PixelMatrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic>;
 // one-hot vector); regression data carry a real-valued target vector per
 // example instead, and no labels.
 //
-// The inputs are held in one of two forms: real numbers (`inputs`), or, for
-// images of bytes (IDX files: MNIST, Fashion-MNIST), the bytes themselves
-// (`pixels`), each standing for the input pixel / 255. Bytes take a quarter
-// of the memory, and a mini-batch gathered from them a quarter of the
-// memory traffic; the network sees the same floats either way.
+// The inputs are held in one of two forms: real numbers (`values`: CSV
+// files, or any data made in code), or, for images of bytes (IDX files:
+// MNIST, Fashion-MNIST), the bytes themselves (`pixels`), each standing for
+// the input pixel / 255. Bytes take a quarter of the memory, and a
+// mini-batch gathered from them a quarter of the memory traffic; the
+// network sees the same floats either way. Read inputs through input() and
+// input_columns(), which serve both forms.
 struct Dataset {
-  Matrix<float> inputs;     // features x examples; one column per example
+  Matrix<float> values;     // features x examples; one column per example
   PixelMatrix pixels;       // or: features x examples bytes, input = pixel / 255
   std::vector<int> labels;  // the class of each example, in [0, classes)
   Matrix<float> targets;    // regression only: outputs x examples; empty otherwise
@@ -34,12 +36,12 @@ struct Dataset {
     return regression() ? static_cast<long>(targets.cols()) : static_cast<long>(labels.size());
   }
   bool holds_pixels() const { return pixels.rows() > 0; }
-  int features() const { return static_cast<int>(holds_pixels() ? pixels.rows() : inputs.rows()); }
+  int features() const { return static_cast<int>(holds_pixels() ? pixels.rows() : values.rows()); }
   // Input `feature` of example `example`, and examples [first, first +
   // count)'s inputs, as the network sees them.
   float input(Eigen::Index feature, long example) const {
     return holds_pixels() ? static_cast<float>(pixels(feature, example)) / kPixelScale
-                          : inputs(feature, example);
+                          : values(feature, example);
   }
   Matrix<float> input_columns(long first, long count) const;
 

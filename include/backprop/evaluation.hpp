@@ -33,9 +33,13 @@ template <typename T>
 Evaluation evaluate_part(Network<T>& network, const Dataset& data, long begin, long size,
                          long chunk = 1000);
 
-// The predicted class (index of the largest output) of every example.
+// The predicted class (index of the largest output) of every example: of a
+// data set, or of the columns of a matrix of inputs.
 template <typename T>
 std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long chunk = 1000);
+template <typename T>
+std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs,
+                                 long chunk = 1000);
 
 // counts(i, j): examples of class i that the network puts in class j.
 template <typename T>
