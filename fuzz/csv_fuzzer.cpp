@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const backprop::InputError&) {
     return 0;  // refused with a message: what bad input should get
   }
-  if (set.size() <= 0 || set.inputs.cols() != set.size()) std::abort();
-  if (!set.inputs.array().isFinite().all()) std::abort();
+  if (set.size() <= 0 || set.values.cols() != set.size()) std::abort();
+  if (!set.values.array().isFinite().all()) std::abort();
   if (set.regression()) {
     if (!set.targets.array().isFinite().all()) std::abort();
   } else if (std::ranges::any_of(set.labels,
