@@ -63,9 +63,7 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
                   ", which holds " + std::to_string(data.size()) + " examples");
     }
     if (data.holds_pixels()) {
-      // The same floats as converting all the bytes on loading gave.
-      x.col(j) = (data.pixels.col(example).template cast<float>() / Dataset::kPixelScale)
-                     .template cast<T>();
+      x.col(j) = Dataset::pixel_inputs(data.pixels.col(example)).template cast<T>();
     } else {
       x.col(j) = data.values.col(example).template cast<T>();
     }
@@ -104,7 +102,7 @@ void prefetch(const Dataset& data, std::span<const int> indices) {
 }
 
 Matrix<float> Dataset::input_columns(long first, long count) const {
-  if (holds_pixels()) return pixels.middleCols(first, count).cast<float>() / kPixelScale;
+  if (holds_pixels()) return pixel_inputs(pixels.middleCols(first, count));
   return values.middleCols(first, count);
 }
 

@@ -55,18 +55,18 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   z_.resize(weights.rows(), input.cols());
   a_.resize(weights.rows(), input.cols());
   dropped_ = false;
-  const bool narrow = narrow_forward<T>(weights.rows(), input);
-  if (!narrow) packed_.pack(strided<T>(input));
+  const bool narrow_kernel = narrow_forward<T>(weights.rows(), input);
+  if (!narrow_kernel) packed_.pack(strided<T>(input));
   const bool softmax = activation_ == Activation::softmax;
   // The packed product adds b^l, and takes ReLU's max(z, 0), as it stores
   // each value of Z^l (its epilogue).
-  const bool rectified = !narrow && activation_ == Activation::relu;
+  const bool rectified = !narrow_kernel && activation_ == Activation::relu;
   // Each block of neurons (rows) is independent; the blocks of a wide layer
   // run in parallel (parallel.hpp).
   const auto block = [&](Eigen::Index begin, Eigen::Index size) {
     auto z = z_.middleRows(begin, size);
     // Z^l = W^l A^{l-1} + b^l 1^T   (eq. 25, all examples at once)
-    if (narrow) {
+    if (narrow_kernel) {
       const auto w = weights.middleRows(begin, size);
       narrow_product(w.data(), w.outerStride(), w.rows(), w.cols(), input.data(),
                      input.outerStride(), input.cols(), z.data(), z.outerStride());
@@ -79,11 +79,7 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
     // A^l = sigma(Z^l); softmax normalises whole columns, after the blocks.
     if (!softmax && !rectified) activate_rows<T>(activation_, z, a_.middleRows(begin, size));
   };
-  if (block_count(weights.rows()) == 1) {
-    block(0, weights.rows());
-  } else {
-    for_each_block(weights.rows(), block);
-  }
+  for_each_block(weights.rows(), block);
   if (softmax) activate(activation_, z_, a_);
   return a_;
 }
@@ -141,11 +137,7 @@ bool DenseLayer<T>::outer_product(const Matrix<T>& delta, const ConstMatrixRef<T
         outer_product_rows<T>(scale, delta.middleRows(begin, size), input, packed_, rows, beta);
     if (!std::isfinite(sum) && !rows.allFinite()) finite = false;
   };
-  if (block_count(weights.rows()) == 1) {
-    block(0, weights.rows());
-  } else {
-    for_each_block(weights.rows(), block);
-  }
+  for_each_block(weights.rows(), block);
   return finite;
 }
 

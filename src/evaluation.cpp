@@ -84,9 +84,8 @@ std::vector<int> predict_classes(Network<T>& network, const Dataset& data, long 
 
 template <typename T>
 std::vector<int> predict_classes(Network<T>& network, const Matrix<float>& inputs, long chunk) {
-  return predict_in_chunks(network, inputs.cols(), chunk, [&](long first, long size) {
-    return Matrix<float>(inputs.middleCols(first, size));
-  });
+  return predict_in_chunks(network, inputs.cols(), chunk,
+                           [&](long first, long size) { return inputs.middleCols(first, size); });
 }
 
 template <typename T>

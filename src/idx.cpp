@@ -289,7 +289,7 @@ PixelMatrix images_to_pixels(const fs::path& path, const IdxArray& images) {
 }  // namespace
 
 Matrix<float> load_idx_images(const fs::path& images) {
-  return images_to_pixels(images, read_idx(images)).cast<float>() / Dataset::kPixelScale;
+  return Dataset::pixel_inputs(images_to_pixels(images, read_idx(images)));
 }
 
 Dataset load_idx_dataset(const fs::path& images, const fs::path& labels) {

@@ -44,6 +44,11 @@ struct Dataset {
                           : values(feature, example);
   }
   Matrix<float> input_columns(long first, long count) const;
+  // The inputs that bytes stand for: pixel / 255, in float, on every path.
+  template <typename Bytes>
+  static auto pixel_inputs(const Eigen::MatrixBase<Bytes>& bytes) {
+    return bytes.template cast<float>() / kPixelScale;
+  }
 
   // Examples [first, first + count), copied.
   Dataset slice(long first, long count) const;
