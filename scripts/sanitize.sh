@@ -5,8 +5,8 @@
 #    every test, in build-asan/, and the whole ctest suite. Any report stops the
 #    program (-fno-sanitize-recover=all), so the test fails. Eigen's own bounds and
 #    size assertions stay on (no NDEBUG).
-# 2. ThreadSanitizer: the tests that use threads (parallel_test, training_test,
-#    concurrency_test), in build-tsan/. Training's threads come from OpenMP; with
+# 2. ThreadSanitizer: the tests that use threads (parallel_test, packed_product_test,
+#    training_test, concurrency_test), in build-tsan/. Training's threads come from OpenMP; with
 #    clang that is LLVM's libomp, whose Archer tool (libarcher.so, loaded by libomp
 #    itself when the program is built with TSan) tells TSan about OpenMP's barriers
 #    and joins. libomp's own code is not instrumented, so TSan is told to ignore
@@ -40,7 +40,7 @@ if [[ $which == all || $which == tsan ]]; then
   echo "sanitize: ThreadSanitizer, the tests that use threads"
   cmake -S . -B build-tsan "${common[@]}" >/dev/null \
     -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only -fno-omit-frame-pointer -fsanitize=thread"
-  tests=(parallel_test training_test concurrency_test)
+  tests=(parallel_test packed_product_test training_test concurrency_test)
   cmake --build build-tsan -j "$jobs" --target "${tests[@]}"
   for test in "${tests[@]}"; do
     echo "sanitize: $test under ThreadSanitizer"

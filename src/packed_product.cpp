@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backprop/parallel.hpp"
 #include "simd_tile.hpp"
 
 namespace backprop {
@@ -130,6 +131,18 @@ template <typename T, int P, int C, bool kAdd>
                                  Eigen::Index c_stride, const Epilogue<T>& epilogue) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
+  // The update's tile of c (of W) is read and written only after the whole
+  // sum: asked for now, for writing, its lines arrive while the sum runs.
+  // Without, each tile waits for them at the end, and more so with two
+  // threads, when the other core read them last (for BP2): a fifth of the
+  // fused update's time on two threads, a few percent on one.
+  if constexpr (kAdd) {
+    if (last) {
+      for (int j = 0; j < C; ++j) {
+        for (int p = 0; p < P; ++p) __builtin_prefetch(c + j * c_stride + p * L, 1, 3);
+      }
+    }
+  }
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       sum[j][p] = first ? simd::pset1<Packet<T>>(T(0))
@@ -211,18 +224,21 @@ void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::In
   }
 }
 
-// A row-major y (A^T in BP4) as inner rows of kWidth values per sliver: a
-// piece of one of y's rows for each row of a sliver. The rows are taken kRun
-// at a time across all the slivers, so that y is read as kRun streams front
-// to back; sliver by sliver, every row of y would be touched for a few
-// values each time. y's rows are often 4 KiB apart (a layer of 1024
-// neurons), which puts the streams' lines in one set of the level-1 cache:
-// 8 streams fit its ways, 16 do not (half the speed).
+// Rows [begin, end) of a row-major y (A^T in BP4; begin a multiple of
+// kRun) as inner rows of kWidth values per sliver: a piece of one of y's
+// rows for each row of a sliver. The rows are taken kRun at a time across
+// all the slivers, so that y is read as kRun streams front to back; sliver
+// by sliver, every row of y would be touched for a few values each time.
+// y's rows are often 4 KiB apart (a layer of 1024 neurons), which puts the
+// streams' lines in one set of the level-1 cache: 8 streams fit its ways,
+// 16 do not (half the speed).
+constexpr Eigen::Index kRun = 8;
+
 template <typename T>
-void pack_rows(const StridedMatrix<T>& y, Eigen::Index slivers, T* packed) {
-  constexpr Eigen::Index kRun = 8;
-  for (Eigen::Index k0 = 0; k0 < y.rows; k0 += kRun) {
-    const Eigen::Index rows = std::min(kRun, y.rows - k0);
+void pack_rows(const StridedMatrix<T>& y, Eigen::Index slivers, Eigen::Index begin,
+               Eigen::Index end, T* packed) {
+  for (Eigen::Index k0 = begin; k0 < end; k0 += kRun) {
+    const Eigen::Index rows = std::min(kRun, end - k0);
     for (Eigen::Index s = 0; s < slivers; ++s) {
       const Eigen::Index first = s * kWidth;
       const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.cols - first);
@@ -248,25 +264,36 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   cols_ = y.cols;
   const Eigen::Index slivers = (cols_ + kWidth - 1) / kWidth;
   data_.resize(static_cast<std::size_t>(slivers * kWidth * inner_));
+  // Packing only copies: with more threads, each copies a share (of y's
+  // rows, or of the slivers), and the packed values are the same.
+  constexpr Eigen::Index kParallelValues = Eigen::Index{1} << 16;
+  const Eigen::Index values = inner_ * cols_;
   if (y.column_stride == 1) {
-    pack_rows(y, slivers, data_.data());
+    for_each_share(inner_, kRun, kParallelValues / std::max<Eigen::Index>(cols_, 1),
+                   [&](Eigen::Index begin, Eigen::Index end) {
+                     pack_rows(y, slivers, begin, end, data_.data());
+                   });
     return;
   }
-  for (Eigen::Index s = 0; s < slivers; ++s) {
-    T* to = data_.data() + s * kWidth * inner_;
-    const Eigen::Index first = s * kWidth;
-    const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
-    const T* from = y.data + first * y.column_stride;
-    if (width < kWidth) std::fill_n(to, kWidth * inner_, T(0));  // the last sliver's padding
-    if (y.row_stride == 1) {
-      pack_columns(from, y.column_stride, inner_, width, to);
-    } else {
-      for (Eigen::Index j = 0; j < width; ++j) {
-        const T* column = from + j * y.column_stride;
-        for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
+  const Eigen::Index minimum_slivers =
+      slivers * kParallelValues / std::max<Eigen::Index>(values, 1);
+  for_each_share(slivers, 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
+    for (Eigen::Index s = begin; s < end; ++s) {
+      T* to = data_.data() + s * kWidth * inner_;
+      const Eigen::Index first = s * kWidth;
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
+      const T* from = y.data + first * y.column_stride;
+      if (width < kWidth) std::fill_n(to, kWidth * inner_, T(0));  // the last sliver's padding
+      if (y.row_stride == 1) {
+        pack_columns(from, y.column_stride, inner_, width, to);
+      } else {
+        for (Eigen::Index j = 0; j < width; ++j) {
+          const T* column = from + j * y.column_stride;
+          for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
+        }
       }
     }
-  }
+  });
 }
 
 template <typename T>

@@ -51,4 +51,21 @@ void for_each_block(Eigen::Index rows,
   for (int block = 0; block < blocks; ++block) run(block);
 }
 
+void for_each_share(Eigen::Index count, Eigen::Index granule, Eigen::Index minimum,
+                    const std::function<void(Eigen::Index begin, Eigen::Index end)>& body) {
+  const Eigen::Index granules = (count + granule - 1) / granule;
+  const auto shares =
+      static_cast<int>(count < minimum ? 1 : std::min<Eigen::Index>(threads_in_effect, granules));
+  if (shares <= 1) {
+    body(0, count);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(shares)
+  for (int share = 0; share < shares; ++share) {
+    const Eigen::Index begin = granules * share / shares * granule;
+    const Eigen::Index end = std::min(count, granules * (share + 1) / shares * granule);
+    body(begin, end);
+  }
+}
+
 }  // namespace backprop

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "backprop/parallel.hpp"
 #include "backprop/rng.hpp"
 #include "random_matrix.hpp"
 
@@ -105,6 +107,32 @@ TYPED_TEST(PackedProductTest, MatchesAnIndependentProductInEveryLayout) {
         }
       }
     }
+  }
+}
+
+// Packing a large right factor is shared among the threads (each copies
+// part of it): the packed values, and so the product, must not depend on
+// how many there are, in either layout (columns: eq. 25 and BP2; rows: A^T
+// in BP4). Large enough to be split: 700 x 150 values.
+TYPED_TEST(PackedProductTest, TwoThreadsPackTheSameValuesAsOne) {
+  using T = TypeParam;
+  for (const bool y_transposed : {false, true}) {
+    Rng rng(23);
+    const Factors<T> f = factors<T>(70, 700, 150, false, y_transposed, rng);
+    Matrix<T> products[2];
+    for (const int threads : {1, 2}) {
+      set_threads(threads);
+      PackedRight<T> packed;
+      packed.pack(f.y);
+      products[threads - 1].resize(70, 150);
+      packed_product(f.x, packed, T(1), products[threads - 1].data(), 70);
+    }
+    set_threads(1);
+    EXPECT_EQ(0, std::memcmp(products[0].data(), products[1].data(), sizeof(T) * 70 * 150))
+        << (y_transposed ? "y transposed" : "y column-major");
+    set_threads(2);
+    check<T>(70, 700, 150, false, y_transposed, rng);
+    set_threads(1);
   }
 }
 

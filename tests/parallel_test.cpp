@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <vector>
 
 #include "backprop/initialization.hpp"
 #include "backprop/training.hpp"
@@ -27,6 +28,37 @@ TEST(Parallel, BlocksAreFixedByShapeAlone) {
     });
     EXPECT_EQ(covered, rows);
   }
+}
+
+// Shares cover [0, count) once, in multiples of the granule, one per thread
+// (at most); below the minimum, one share on the calling thread.
+TEST(Parallel, SharesCoverTheRangeOnceInWholeGranules) {
+  for (const int threads : {1, 2}) {
+    set_threads(threads);
+    for (const Eigen::Index count : {0, 1, 7, 8, 9, 64, 100, 1001}) {
+      std::vector<int> seen(static_cast<std::size_t>(count), 0);
+      int shares = 0;
+      for_each_share(count, 8, 0, [&](Eigen::Index begin, Eigen::Index end) {
+#pragma omp critical
+        {
+          ++shares;
+          EXPECT_EQ(begin % 8, 0) << count;
+          EXPECT_TRUE(end % 8 == 0 || end == count) << count;
+          for (Eigen::Index i = begin; i < end; ++i) ++seen[static_cast<std::size_t>(i)];
+        }
+      });
+      for (const int times : seen) ASSERT_EQ(times, 1) << count << " with " << threads;
+      EXPECT_EQ(shares, count > 8 ? threads : 1) << count;
+    }
+    int shares = 0;
+    for_each_share(100, 1, 101, [&](Eigen::Index begin, Eigen::Index end) {
+      ++shares;
+      EXPECT_EQ(begin, 0);
+      EXPECT_EQ(end, 100);
+    });
+    EXPECT_EQ(shares, 1);
+  }
+  set_threads(1);
 }
 
 Vector<float> train_with_threads(int threads, int mini_batch_size) {
@@ -56,7 +88,7 @@ Vector<float> train_with_threads(int threads, int mini_batch_size) {
 }
 
 // Mini-batches of 16 take the narrow kernels (narrow_product.hpp), of 40
-// the general product (general_product.hpp).
+// the packed products (packed_product.hpp).
 TEST(Parallel, OneAndTwoThreadsGiveBitwiseTheSameWeights) {
   for (const int mini_batch_size : {16, 40}) {
     const Vector<float> one = train_with_threads(1, mini_batch_size);

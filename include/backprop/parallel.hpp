@@ -26,4 +26,11 @@ int block_count(Eigen::Index rows);
 void for_each_block(Eigen::Index rows,
                     const std::function<void(Eigen::Index begin, Eigen::Index size)>& body);
 
+// Calls body(begin, end) for one share of [0, count) per thread, in
+// parallel, each share a multiple of `granule` long (but the last). For work
+// whose result does not depend on how it is cut (copying: packing a
+// matrix); below `minimum` items it runs as one share on this thread.
+void for_each_share(Eigen::Index count, Eigen::Index granule, Eigen::Index minimum,
+                    const std::function<void(Eigen::Index begin, Eigen::Index end)>& body);
+
 }  // namespace backprop
