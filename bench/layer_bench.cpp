@@ -8,15 +8,21 @@
 //             layer, whose input is the data
 //   step      Network::backprop + parameters -= eta gradients: the sum of the above
 //   descend   Network::descend: the same step with the update fused into BP3 and BP4
+//   interleaved  descend, then an sgemm of its own, by turns (wide mini-batches): the step's
+//             rate against the product's in the same caches (see interleaved() below)
 //
 // Run: build/backprop-layer-bench [--benchmark_filter=C/] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include "backprop/dense_layer.hpp"
+#include "backprop/narrow_product.hpp"
 #include "backprop/network.hpp"
+#include "backprop/packed_product.hpp"
 #include "backprop/rng.hpp"
 #include "configs.hpp"
 
@@ -127,6 +133,65 @@ void descend(benchmark::State& state, const BenchConfig& config) {
            config.mini_batch);
 }
 
+// One fused SGD step, then a large sgemm (C's W^2 A^1 shape: the library's packed product on
+// matrices of its own), then the same sgemm again, by turns. The first product finds the caches
+// as a training step leaves them, as the step's own products do; the second is timed as
+// backprop-bench times its sgemm peak, in place, its factors still in the caches from the run
+// before, which no product inside a step sees. Counters: the medians of the three rates, and of
+// the step's ratio to each product, pair by pair (steady where the machine's speed drifts: the
+// parts of one iteration see the same spell).
+void interleaved(benchmark::State& state, const BenchConfig& config) {
+  using Clock = std::chrono::steady_clock;
+  FixedBatch batch(config);
+  const Descent<float> descent{static_cast<float>(config.eta) / 100};
+  bool finite = true;
+  Rng rng(2);
+  const Matrix<float> w = random_matrix(1024, 1024, rng, 1.0);
+  const Matrix<float> a = random_matrix(1024, config.mini_batch, rng, 1.0);
+  Matrix<float> z(1024, config.mini_batch);
+  PackedRight<float> packed;
+  const double step_flops = work_per_example(config.spec.sizes).total() * config.mini_batch;
+  const double product_flops = 2.0 * 1024 * 1024 * config.mini_batch;
+  std::vector<double> step_rates;
+  std::vector<double> product_rates;
+  std::vector<double> repeated_rates;
+  std::vector<double> ratios;
+  std::vector<double> repeated_ratios;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
+    const auto middle = Clock::now();
+    packed.pack(strided<float>(a));
+    packed_product(strided<float>(w), packed, 1.0F, z.data(), z.outerStride());
+    benchmark::DoNotOptimize(z.data());
+    const auto end = Clock::now();
+    // Once more, as the peak is timed: in place, right after itself.
+    packed.pack(strided<float>(a));
+    packed_product(strided<float>(w), packed, 1.0F, z.data(), z.outerStride());
+    benchmark::DoNotOptimize(z.data());
+    const auto again = Clock::now();
+    const double step = std::chrono::duration<double>(middle - start).count();
+    const double product = std::chrono::duration<double>(end - middle).count();
+    const double repeated = std::chrono::duration<double>(again - end).count();
+    state.SetIterationTime(step + product + repeated);
+    step_rates.push_back(step_flops / step);
+    product_rates.push_back(product_flops / product);
+    repeated_rates.push_back(product_flops / repeated);
+    ratios.push_back(step_rates.back() / product_rates.back());
+    repeated_ratios.push_back(step_rates.back() / repeated_rates.back());
+  }
+  if (!finite) state.SkipWithError("the parameters became NaN or infinite");
+  const auto median = [](std::vector<double> values) {
+    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+    return values[values.size() / 2];
+  };
+  state.counters["step_GFLOP/s"] = median(step_rates) / 1e9;
+  state.counters["sgemm_GFLOP/s"] = median(product_rates) / 1e9;
+  state.counters["step/sgemm"] = median(ratios);
+  state.counters["sgemm_again_GFLOP/s"] = median(repeated_rates) / 1e9;
+  state.counters["step/sgemm_again"] = median(repeated_ratios);
+}
+
 void register_all() {
   for (const BenchConfig& config : bench_configs()) {
     const std::vector<int>& sizes = config.spec.sizes;
@@ -147,6 +212,12 @@ void register_all() {
                                  config);
     benchmark::RegisterBenchmark(("descend/" + config.name + "/m" + std::to_string(m)).c_str(),
                                  descend, config);
+    if (m > kNarrowColumns) {
+      benchmark::RegisterBenchmark(
+          ("interleaved/" + config.name + "/m" + std::to_string(m)).c_str(), interleaved, config)
+          ->UseManualTime()
+          ->MinTime(2.0);
+    }
   }
 }
 
