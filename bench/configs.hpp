@@ -1,4 +1,5 @@
-// The three benchmark configurations of issue 4, and the arithmetic they need.
+// The three benchmark configurations of issue 4, the arithmetic they need, and the median
+// both bench programs report.
 //
 //   A  [784,30,10] sigmoid, quadratic cost, eta 3.0, mini-batch 10, N(0,1) init (chapter 1)
 //   B  [784,100,10] sigmoid, cross-entropy, eta 0.5, mini-batch 10, N(0,1/n_in) init
@@ -12,6 +13,7 @@
 // and are not counted.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,14 @@ inline Work work_per_example(const std::vector<int>& sizes) {
     if (l >= 2) work.input_gradients += 2 * products;
   }
   return work;
+}
+
+// The median of a list of timings or rates (0 for none).
+inline double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const std::size_t half = values.size() / 2;
+  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
 }
 
 inline std::string describe(const NetworkSpec& spec) {

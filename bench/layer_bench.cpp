@@ -14,7 +14,6 @@
 // Run: build/backprop-layer-bench [--benchmark_filter=C/] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -181,10 +180,6 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
     repeated_ratios.push_back(step_rates.back() / repeated_rates.back());
   }
   if (!finite) state.SkipWithError("the parameters became NaN or infinite");
-  const auto median = [](std::vector<double> values) {
-    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-    return values[values.size() / 2];
-  };
   state.counters["step_GFLOP/s"] = median(step_rates) / 1e9;
   state.counters["sgemm_GFLOP/s"] = median(product_rates) / 1e9;
   state.counters["step/sgemm"] = median(ratios);

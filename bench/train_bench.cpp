@@ -94,13 +94,6 @@ double load_average() {
   return file ? load : -1;
 }
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const std::size_t half = values.size() / 2;
-  return values.size() % 2 == 1 ? values[half] : (values[half - 1] + values[half]) / 2;
-}
-
 // ---------------------------------------------------------------------------------------------
 // sgemm, the kernel under every layer: Eigen's, the library's own (narrow_product.hpp,
 // packed_product.hpp) and, where the system has it, OpenBLAS's (loaded at run time, so the bench
