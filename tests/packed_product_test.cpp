@@ -99,7 +99,7 @@ TYPED_TEST(PackedProductTest, MatchesAnIndependentProductInEveryLayout) {
   for (const bool x_transposed : {false, true}) {
     for (const bool y_transposed : {false, true}) {
       for (const Eigen::Index rows : {1, 7, 8, 15, 16, 17, 31, 32, 33, 100}) {
-        for (const Eigen::Index inner : {1, 5, 16, 17, 191, 192, 193, 400}) {
+        for (const Eigen::Index inner : {1, 5, 16, 17, 191, 192, 193, 400, 1100}) {
           for (const Eigen::Index cols : {1, 5, 6, 11, 12, 13, 17, 40}) {
             check<TypeParam>(rows, inner, cols, x_transposed, y_transposed, rng);
             if (::testing::Test::HasFatalFailure()) return;
@@ -138,8 +138,9 @@ TYPED_TEST(PackedProductTest, TwoThreadsPackTheSameValuesAsOne) {
 
 // Each output element is one chain of multiply-adds over the inner index in
 // increasing order, however the rows are blocked (threads) and the inner
-// index cut into cache blocks: with fused multiply-add, every element equals
-// the sequential std::fma chain bit for bit, then times alpha.
+// index cut into cache blocks (1100: three blocks where x is read in place,
+// two where it is packed): with fused multiply-add, every element equals the
+// sequential std::fma chain bit for bit, then times alpha.
 TYPED_TEST(PackedProductTest, EachElementIsOneFusedChainInOrder) {
 #ifndef EIGEN_VECTORIZE_FMA
   GTEST_SKIP() << "built without fused multiply-add";
@@ -147,7 +148,7 @@ TYPED_TEST(PackedProductTest, EachElementIsOneFusedChainInOrder) {
   using T = TypeParam;
   Rng rng(12);
   for (const bool x_transposed : {false, true}) {
-    const Eigen::Index rows = 70, inner = 450, cols = 30;
+    const Eigen::Index rows = 70, inner = 1100, cols = 30;
     const Factors<T> f = factors<T>(rows, inner, cols, x_transposed, true, rng);
     PackedRight<T> packed;
     packed.pack(f.y);
@@ -177,7 +178,7 @@ TYPED_TEST(PackedProductTest, TheEpilogueAddsTheBiasAndRectifiesAsItStores) {
   using T = TypeParam;
   Rng rng(13);
   for (const Eigen::Index rows : {7, 33, 100}) {
-    for (const Eigen::Index inner : {0, 5, 300}) {
+    for (const Eigen::Index inner : {0, 5, 600}) {
       for (const Eigen::Index cols : {5, 13}) {
         const Factors<T> f = factors<T>(rows, inner, cols, false, false, rng);
         PackedRight<T> packed;
