@@ -9,7 +9,8 @@
 //   step      Network::backprop + parameters -= eta gradients: the sum of the above
 //   descend   Network::descend: the same step with the update fused into BP3 and BP4
 //   interleaved  descend, then an sgemm of its own, by turns (wide mini-batches): the step's
-//             rate against the product's in the same caches (see interleaved() below)
+//             rate against the product's in the same caches, and the library's sgemm and
+//             OpenBLAS's after a step against the same sgemm in place (see interleaved() below)
 //
 // Run: build/backprop-layer-bench [--benchmark_filter=C/] [--benchmark_repetitions=5]
 #include <benchmark/benchmark.h>
@@ -24,6 +25,7 @@
 #include "backprop/packed_product.hpp"
 #include "backprop/rng.hpp"
 #include "configs.hpp"
+#include "openblas.hpp"
 
 namespace backprop::bench {
 namespace {
@@ -133,14 +135,19 @@ void descend(benchmark::State& state, const BenchConfig& config) {
 }
 
 // One fused SGD step, then a large sgemm (C's W^2 A^1 shape: the library's packed product on
-// matrices of its own), then the same sgemm again, by turns. The first product finds the caches
-// as a training step leaves them, as the step's own products do; the second is timed as
-// backprop-bench times its sgemm peak, in place, its factors still in the caches from the run
-// before, which no product inside a step sees. Counters: the medians of the three rates, and of
-// the step's ratio to each product, pair by pair (steady where the machine's speed drifts: the
-// parts of one iteration see the same spell).
+// matrices of its own), then the same sgemm again, by turns; and, where libopenblas.so.0 is
+// installed, another step and OpenBLAS's sgemm of the same shape twice the same way. The first
+// product of each pair finds the caches as a training step leaves them, as the step's own
+// products do; the second is timed as backprop-bench times its sgemm peak, in place, its factors
+// still in the caches from the run before, which no product inside a step sees. Counters: the
+// medians of the rates, of the step's ratio to each of the library's products, and of each
+// library's rate after a step to its rate again, pair by pair (steady where the machine's speed
+// drifts: the parts of one iteration see the same spell).
 void interleaved(benchmark::State& state, const BenchConfig& config) {
   using Clock = std::chrono::steady_clock;
+  const auto seconds = [](Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double>(to - from).count();
+  };
   FixedBatch batch(config);
   const Descent<float> descent{static_cast<float>(config.eta) / 100};
   bool finite = true;
@@ -149,6 +156,17 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
   const Matrix<float> a = random_matrix(1024, config.mini_batch, rng, 1.0);
   Matrix<float> z(1024, config.mini_batch);
   PackedRight<float> packed;
+  const auto product = [&] {
+    packed.pack(strided<float>(a));
+    packed_product(strided<float>(w), packed, 1.0F, z.data(), z.outerStride());
+    benchmark::DoNotOptimize(z.data());
+  };
+  const OpenBlas openblas("");  // its kernels for this CPU, as backprop-bench's peak by default
+  const GemmShape shape{"C forward W^2 A^1", 1024, config.mini_batch, 1024};
+  const auto openblas_product = [&] {
+    openblas.multiply(shape, w, a, z);
+    benchmark::DoNotOptimize(z.data());
+  };
   const double step_flops = work_per_example(config.spec.sizes).total() * config.mini_batch;
   const double product_flops = 2.0 * 1024 * 1024 * config.mini_batch;
   std::vector<double> step_rates;
@@ -156,28 +174,40 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
   std::vector<double> repeated_rates;
   std::vector<double> ratios;
   std::vector<double> repeated_ratios;
+  std::vector<double> product_losses;
+  std::vector<double> openblas_rates;
+  std::vector<double> openblas_repeated_rates;
+  std::vector<double> openblas_losses;
   for (auto _ : state) {
     const auto start = Clock::now();
     benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
     const auto middle = Clock::now();
-    packed.pack(strided<float>(a));
-    packed_product(strided<float>(w), packed, 1.0F, z.data(), z.outerStride());
-    benchmark::DoNotOptimize(z.data());
+    product();
     const auto end = Clock::now();
-    // Once more, as the peak is timed: in place, right after itself.
-    packed.pack(strided<float>(a));
-    packed_product(strided<float>(w), packed, 1.0F, z.data(), z.outerStride());
-    benchmark::DoNotOptimize(z.data());
+    product();  // once more, as the peak is timed: in place, right after itself
     const auto again = Clock::now();
-    const double step = std::chrono::duration<double>(middle - start).count();
-    const double product = std::chrono::duration<double>(end - middle).count();
-    const double repeated = std::chrono::duration<double>(again - end).count();
-    state.SetIterationTime(step + product + repeated);
+    double total = seconds(start, again);
+    const double step = seconds(start, middle);
     step_rates.push_back(step_flops / step);
-    product_rates.push_back(product_flops / product);
-    repeated_rates.push_back(product_flops / repeated);
+    product_rates.push_back(product_flops / seconds(middle, end));
+    repeated_rates.push_back(product_flops / seconds(end, again));
     ratios.push_back(step_rates.back() / product_rates.back());
     repeated_ratios.push_back(step_rates.back() / repeated_rates.back());
+    product_losses.push_back(product_rates.back() / repeated_rates.back());
+    if (openblas.available()) {
+      const auto second_step = Clock::now();
+      benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
+      const auto after_step = Clock::now();
+      openblas_product();
+      const auto after_product = Clock::now();
+      openblas_product();
+      const auto after_again = Clock::now();
+      total += seconds(second_step, after_again);
+      openblas_rates.push_back(product_flops / seconds(after_step, after_product));
+      openblas_repeated_rates.push_back(product_flops / seconds(after_product, after_again));
+      openblas_losses.push_back(openblas_rates.back() / openblas_repeated_rates.back());
+    }
+    state.SetIterationTime(total);
   }
   if (!finite) state.SkipWithError("the parameters became NaN or infinite");
   state.counters["step_GFLOP/s"] = median(step_rates) / 1e9;
@@ -185,6 +215,12 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
   state.counters["step/sgemm"] = median(ratios);
   state.counters["sgemm_again_GFLOP/s"] = median(repeated_rates) / 1e9;
   state.counters["step/sgemm_again"] = median(repeated_ratios);
+  state.counters["sgemm/sgemm_again"] = median(product_losses);
+  if (openblas.available()) {
+    state.counters["openblas_GFLOP/s"] = median(openblas_rates) / 1e9;
+    state.counters["openblas_again_GFLOP/s"] = median(openblas_repeated_rates) / 1e9;
+    state.counters["openblas/openblas_again"] = median(openblas_losses);
+  }
 }
 
 void register_all() {
