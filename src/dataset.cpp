@@ -54,6 +54,11 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   if (x.rows() != data.features() || x.cols() != m) x.resize(data.features(), m);
   if (y.rows() != outputs || y.cols() != m) y.resize(outputs, m);
   y.setZero();
+  // Every line of the mini-batch asked for first, so that the memory system
+  // fetches them together; copied column by column, each column's first line
+  // would be waited for in turn. (C's 128 examples after a training step,
+  // which evicts what the trainer prefetched a step ahead: 75 -> 40 us.)
+  prefetch(data, indices);
   for (Eigen::Index j = 0; j < m; ++j) {
     const int example = indices[static_cast<std::size_t>(j)];
     // Checked here too (cheap next to the column copy) so that a bad index

@@ -205,24 +205,6 @@ Epilogue<T> tile_epilogue(const Epilogue<T>& epilogue, Eigen::Index row, Eigen::
           epilogue.rectified == nullptr ? nullptr : epilogue.rectified + row + offset};
 }
 
-// Share `share` of `shares` of a sliver of a column-major X (depth runs of
-// kHeight values, `step` apart), asked for ahead of its use: the tiles of
-// one row tile each ask for a share of the next row tile's sliver. Its runs
-// are pieces of columns often 4 KiB apart, each on a page of its own, which
-// the hardware's prefetchers do not follow; without, the first tile of each
-// row tile waits for them a few at a time (eq. 25 in a training step, with
-// W last written by the previous update: 2-3 % faster).
-template <typename T>
-void prefetch_share(const T* sliver, Eigen::Index step, Eigen::Index depth, Eigen::Index share,
-                    Eigen::Index shares) {
-  constexpr Eigen::Index kLine = 64 / sizeof(T);
-  const Eigen::Index per_share = (depth + shares - 1) / shares;
-  const Eigen::Index end = std::min(depth, (share + 1) * per_share);
-  for (Eigen::Index k = share * per_share; k < end; ++k) {
-    for (Eigen::Index i = 0; i < kHeight<T>; i += kLine) __builtin_prefetch(sliver + k * step + i);
-  }
-}
-
 // A packed sliver of X (kHeight x depth), per thread, reused by every call.
 template <typename T>
 T* left_sliver(Eigen::Index depth) {
@@ -371,12 +353,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       if (!direct) pack_left(x, row, rows, k0, depth, xs);
       const T* x_sliver = direct ? x.data + row + k0 * x.column_stride : xs;
       const Eigen::Index x_step = direct ? x.column_stride : kHeight<T>;
-      const bool next_direct = direct && row + 2 * kHeight<T> <= x.rows;
-      const Eigen::Index tiles = (y.cols() + kWidth - 1) / kWidth;
       with_packets<T>(rows, [&](auto packets) {
         with_beta(beta, [&](auto add) {
           for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
-            if (next_direct) prefetch_share(x_sliver + kHeight<T>, x_step, depth, s, tiles);
             const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
             with_count<kWidth>(width, [&](auto columns) {
               total =
