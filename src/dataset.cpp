@@ -46,6 +46,34 @@ Dataset Dataset::slice(long first, long count) const {
   return part;
 }
 
+namespace {
+
+// Always inlined, here and in gather: a function that only prefetches has no
+// effect GCC must keep (its analysis of pure and const functions ignores
+// prefetches), so a call to one, where GCC sees its body, is dropped with
+// its prefetches.
+template <typename Value>
+[[gnu::always_inline]] inline void prefetch_columns(const Value* values, Eigen::Index features,
+                                                    std::span<const int> indices, long size) {
+  constexpr Eigen::Index kLine = 64 / sizeof(Value);  // values per cache line
+  for (const int example : indices) {
+    if (example < 0 || example >= size) continue;
+    const Value* column = values + static_cast<Eigen::Index>(example) * features;
+    for (Eigen::Index i = 0; i < features; i += kLine) __builtin_prefetch(column + i);
+  }
+}
+
+[[gnu::always_inline]] inline void prefetch_inputs(const Dataset& data,
+                                                   std::span<const int> indices) {
+  if (data.holds_pixels()) {
+    prefetch_columns(data.pixels.data(), data.features(), indices, data.size());
+  } else {
+    prefetch_columns(data.values.data(), data.features(), indices, data.size());
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
             Matrix<T>& y) {
@@ -58,7 +86,7 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   // fetches them together; copied column by column, each column's first line
   // would be waited for in turn. (C's 128 examples after a training step,
   // which evicts what the trainer prefetched a step ahead: 75 -> 40 us.)
-  prefetch(data, indices);
+  prefetch_inputs(data, indices);
   for (Eigen::Index j = 0; j < m; ++j) {
     const int example = indices[static_cast<std::size_t>(j)];
     // Checked here too (cheap next to the column copy) so that a bad index
@@ -83,28 +111,7 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   }
 }
 
-namespace {
-
-template <typename Value>
-void prefetch_columns(const Value* values, Eigen::Index features, std::span<const int> indices,
-                      long size) {
-  constexpr Eigen::Index kLine = 64 / sizeof(Value);  // values per cache line
-  for (const int example : indices) {
-    if (example < 0 || example >= size) continue;
-    const Value* column = values + static_cast<Eigen::Index>(example) * features;
-    for (Eigen::Index i = 0; i < features; i += kLine) __builtin_prefetch(column + i);
-  }
-}
-
-}  // namespace
-
-void prefetch(const Dataset& data, std::span<const int> indices) {
-  if (data.holds_pixels()) {
-    prefetch_columns(data.pixels.data(), data.features(), indices, data.size());
-  } else {
-    prefetch_columns(data.values.data(), data.features(), indices, data.size());
-  }
-}
+void prefetch(const Dataset& data, std::span<const int> indices) { prefetch_inputs(data, indices); }
 
 Matrix<float> Dataset::input_columns(long first, long count) const {
   if (holds_pixels()) return pixel_inputs(pixels.middleCols(first, count));
