@@ -7,7 +7,8 @@
 // libopenblas.so.0 is installed (loaded at run time; see --openblas-core). The work counted is the
 // matrix products only: see configs.hpp. Being the best of many samples, the peak is above what a
 // product sustains; the sustained peak beside it is the best median rate of the same products,
-// a steadier yardstick for an epoch's median.
+// a steadier yardstick for an epoch's median. Beside them, the core's FMA limit: the rate of
+// independent fused multiply-adds in registers, which no product can exceed.
 //
 // Each configuration trains in a child process of its own, so that its peak memory
 // (getrusage ru_maxrss) is its own: loading the data, training and evaluating.
@@ -211,10 +212,51 @@ bool large(const GemmShape& shape) {
   return static_cast<double>(shape.m) * shape.n * shape.k >= 1e8;
 }
 
+// kChains independent chains of `steps` fused multiply-adds of whole SIMD packets each, kept to
+// registers (every loop over the chains unrolled, so that no chain lives in memory); returns
+// their sum, for the optimiser to keep them.
+template <int kChains>
+[[gnu::noinline]] float fma_chains(long steps) {
+  using Packet = Eigen::internal::packet_traits<float>::type;
+  const Packet a = Eigen::internal::pset1<Packet>(0.999999F);
+  const Packet b = Eigen::internal::pset1<Packet>(1e-6F);
+  Packet chain[kChains];
+#pragma GCC unroll 32
+  for (int c = 0; c < kChains; ++c)
+    chain[c] = Eigen::internal::pset1<Packet>(static_cast<float>(c));
+  for (long step = 0; step < steps; ++step) {
+#pragma GCC unroll 32
+    for (int c = 0; c < kChains; ++c) chain[c] = Eigen::internal::pmadd(chain[c], a, b);
+  }
+  Packet total = chain[0];
+#pragma GCC unroll 32
+  for (int c = 1; c < kChains; ++c) total = Eigen::internal::padd(total, chain[c]);
+  return Eigen::internal::predux(total);
+}
+
+// The core's limit for any product: fused multiply-adds of whole SIMD packets, in independent
+// chains (no loads, no stores), enough of them to keep every FMA unit busy through the
+// instruction's latency (two units, four cycles: 8 at least; 24 of AVX-512's 32 registers, 12
+// of AVX2's 16). The best rate of samples of about a millisecond.
+double fma_limit(double budget_seconds) {
+  constexpr int kLanes = Eigen::internal::packet_traits<float>::size;
+  constexpr int kChains = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS >= 32 ? 24 : 12;
+  constexpr long kSteps = 100000;
+  double best = 0;
+  const auto begin = Clock::now();
+  for (int sample = 0; sample < 5 || seconds_since(begin) < budget_seconds; ++sample) {
+    const auto start = Clock::now();
+    gemm_sink += fma_chains<kChains>(kSteps);
+    best = std::max(best, 2.0 * kLanes * kChains * kSteps / seconds_since(start) / 1e9);
+  }
+  return best;
+}
+
 struct SgemmReport {
   std::vector<GemmTiming> timings;
   std::string openblas_core;  // empty: OpenBLAS not found
   std::string openblas_config;
+  double fma_limit = 0;  // GFLOP/s
 
   // The peaks: the best rate of any large product (m n k >= 1e8: the square one and C's).
   double eigen_peak() const { return best(&GemmTiming::eigen); }
@@ -250,6 +292,7 @@ SgemmReport measure_sgemm(bool smoke, double budget_seconds, const std::string& 
     report.timings.push_back(
         time_gemm(shape, large(shape) ? budget_seconds / 2 : budget_seconds / 8, openblas));
   }
+  report.fma_limit = fma_limit(budget_seconds / 4);
   return report;
 }
 
@@ -287,7 +330,9 @@ void print_sgemm(const SgemmReport& report) {
             << report.eigen_peak() << ", OpenBLAS " << report.openblas_peak() << ", backprop "
             << report.own_peak()
             << ")\n  sustained peak (best median of a large product): " << report.sustained_peak()
-            << " GFLOP/s" << std::defaultfloat << "\n\n";
+            << " GFLOP/s\n  core FMA limit (independent FMAs in registers): " << report.fma_limit
+            << " GFLOP/s; the sgemm peak is " << 100 * report.peak() / report.fma_limit
+            << " % of it" << std::defaultfloat << "\n\n";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -592,6 +637,7 @@ int run(const Flags& flags) {
                   << ", \"openblas_peak_gflops\": " << json_number(sgemm.openblas_peak())
                   << ", \"backprop_peak_gflops\": " << json_number(sgemm.own_peak())
                   << ", \"sgemm_sustained_gflops\": " << json_number(sgemm.sustained_peak())
+                  << ", \"fma_limit_gflops\": " << json_number(sgemm.fma_limit)
                   << ", \"openblas_core\": \"" << sgemm.openblas_core << "\"}\n\n";
         const std::string peak =
             json_number(sgemm.peak()) + " " + json_number(sgemm.sustained_peak());
