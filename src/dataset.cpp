@@ -85,7 +85,7 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   // Every line of the mini-batch asked for first, so that the memory system
   // fetches them together; copied column by column, each column's first line
   // would be waited for in turn. (C's 128 examples after a training step,
-  // which evicts what the trainer prefetched a step ahead: 75 -> 40 us.)
+  // which evicts what the trainer prefetched a step ahead: 70 -> 44 us.)
   prefetch_inputs(data, indices);
   for (Eigen::Index j = 0; j < m; ++j) {
     const int example = indices[static_cast<std::size_t>(j)];
