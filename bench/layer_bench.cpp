@@ -167,6 +167,20 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
     openblas.multiply(shape, w, a, z);
     benchmark::DoNotOptimize(z.data());
   };
+  // A step, then `multiply` twice: the seconds of each of the three.
+  struct Times {
+    double step, after_step, again;
+  };
+  const auto after_a_step = [&](const auto& multiply) {
+    const auto start = Clock::now();
+    benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
+    const auto stepped = Clock::now();
+    multiply();
+    const auto multiplied = Clock::now();
+    multiply();  // once more, as the peak is timed: in place, right after itself
+    return Times{seconds(start, stepped), seconds(stepped, multiplied),
+                 seconds(multiplied, Clock::now())};
+  };
   const double step_flops = work_per_example(config.spec.sizes).total() * config.mini_batch;
   const double product_flops = 2.0 * 1024 * 1024 * config.mini_batch;
   std::vector<double> step_rates;
@@ -179,32 +193,19 @@ void interleaved(benchmark::State& state, const BenchConfig& config) {
   std::vector<double> openblas_repeated_rates;
   std::vector<double> openblas_losses;
   for (auto _ : state) {
-    const auto start = Clock::now();
-    benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
-    const auto middle = Clock::now();
-    product();
-    const auto end = Clock::now();
-    product();  // once more, as the peak is timed: in place, right after itself
-    const auto again = Clock::now();
-    double total = seconds(start, again);
-    const double step = seconds(start, middle);
-    step_rates.push_back(step_flops / step);
-    product_rates.push_back(product_flops / seconds(middle, end));
-    repeated_rates.push_back(product_flops / seconds(end, again));
+    const Times own = after_a_step(product);
+    double total = own.step + own.after_step + own.again;
+    step_rates.push_back(step_flops / own.step);
+    product_rates.push_back(product_flops / own.after_step);
+    repeated_rates.push_back(product_flops / own.again);
     ratios.push_back(step_rates.back() / product_rates.back());
     repeated_ratios.push_back(step_rates.back() / repeated_rates.back());
     product_losses.push_back(product_rates.back() / repeated_rates.back());
     if (openblas.available()) {
-      const auto second_step = Clock::now();
-      benchmark::DoNotOptimize(batch.network.descend(batch.x, batch.y, nullptr, descent, finite));
-      const auto after_step = Clock::now();
-      openblas_product();
-      const auto after_product = Clock::now();
-      openblas_product();
-      const auto after_again = Clock::now();
-      total += seconds(second_step, after_again);
-      openblas_rates.push_back(product_flops / seconds(after_step, after_product));
-      openblas_repeated_rates.push_back(product_flops / seconds(after_product, after_again));
+      const Times theirs = after_a_step(openblas_product);
+      total += theirs.step + theirs.after_step + theirs.again;
+      openblas_rates.push_back(product_flops / theirs.after_step);
+      openblas_repeated_rates.push_back(product_flops / theirs.again);
       openblas_losses.push_back(openblas_rates.back() / openblas_repeated_rates.back());
     }
     state.SetIterationTime(total);

@@ -378,7 +378,7 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
       // A whole sliver of a column-major X is read where it lies (its
       // columns are the runs the tile loads); the rest is packed.
-      const bool direct = x.row_stride == 1 && rows == kHeight<T>;
+      const bool direct = column_major && rows == kHeight<T>;
       if (!direct) pack_left(x, row, rows, k0, depth, xs);
       const T* x_sliver = direct ? x.data + row + k0 * x.column_stride : xs;
       const Eigen::Index x_step = direct ? x.column_stride : kHeight<T>;
