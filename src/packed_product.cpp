@@ -8,6 +8,7 @@
 #include "backprop/packed_product.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "backprop/parallel.hpp"
@@ -165,6 +166,10 @@ template <typename T, int P, int C>
 // With `ahead` > 0, each x_k is asked for `ahead` steps before it is read:
 // for the first tile of a row tile whose X is read in place (kAhead below).
 //
+// With `kept` (a sliver of Y without its zero rows: packed_product.hpp), the
+// sliver's k-th row is row kept[k] of y, and x_k is kept[k] - block_start
+// steps along xs (which starts at the block's first inner index).
+//
 // Never inlined: compiled alone, its P x C sums and P packets of x keep to
 // registers; inlined into the loops above, GCC 12 has been seen to keep a
 // packet of x on the stack instead (a third slower).
@@ -172,7 +177,8 @@ template <typename T, int P, int C, bool kAdd>
 [[gnu::noinline]] Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys,
                                  Eigen::Index rows, bool first, bool last, T alpha, T beta, T* c,
                                  Eigen::Index c_stride, const Epilogue<T>& epilogue,
-                                 Eigen::Index ahead) {
+                                 Eigen::Index ahead, const std::int32_t* kept,
+                                 Eigen::Index block_start) {
   constexpr int L = kLanes<T>;
   Packet<T> sum[C][P];
   // The update's tile of c (of W) is read and written only after the whole
@@ -194,13 +200,24 @@ template <typename T, int P, int C, bool kAdd>
     }
   }
   Eigen::Index k = 0;
-  if (ahead > 0) {
-    for (; k + ahead < depth; ++k, xs += x_step, ys += kWidth) {
-      for (int p = 0; p < P; ++p) __builtin_prefetch(xs + ahead * x_step + p * L);
-      multiply_add<T>(sum, xs, ys);
+  if (kept != nullptr) {
+    const auto x_at = [&](Eigen::Index i) { return xs + (kept[i] - block_start) * x_step; };
+    if (ahead > 0) {
+      for (; k + ahead < depth; ++k, ys += kWidth) {
+        for (int p = 0; p < P; ++p) __builtin_prefetch(x_at(k + ahead) + p * L);
+        multiply_add<T>(sum, x_at(k), ys);
+      }
     }
+    for (; k < depth; ++k, ys += kWidth) multiply_add<T>(sum, x_at(k), ys);
+  } else {
+    if (ahead > 0) {
+      for (; k + ahead < depth; ++k, xs += x_step, ys += kWidth) {
+        for (int p = 0; p < P; ++p) __builtin_prefetch(xs + ahead * x_step + p * L);
+        multiply_add<T>(sum, xs, ys);
+      }
+    }
+    for (; k < depth; ++k, xs += x_step, ys += kWidth) multiply_add<T>(sum, xs, ys);
   }
-  for (; k < depth; ++k, xs += x_step, ys += kWidth) multiply_add<T>(sum, xs, ys);
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       const int lanes = lanes_in<T>(rows, p);
@@ -232,6 +249,28 @@ template <typename T>
 Epilogue<T> tile_epilogue(const Epilogue<T>& epilogue, Eigen::Index row, Eigen::Index offset) {
   return {epilogue.bias == nullptr ? nullptr : epilogue.bias + row,
           epilogue.rectified == nullptr ? nullptr : epilogue.rectified + row + offset};
+}
+
+std::atomic<std::int64_t> skipped{0};
+
+// Sliver s of y in the inner block [k0, k0 + depth): its first row there,
+// how many it keeps, and their indices (null: all `depth` of them).
+template <typename T>
+struct SliverBlock {
+  const T* rows;
+  const std::int32_t* kept;
+  Eigen::Index depth;
+};
+
+template <typename T>
+SliverBlock<T> sliver_block(const PackedRight<T>& y, Eigen::Index s, Eigen::Index k0,
+                            Eigen::Index depth) {
+  const std::int32_t* kept = y.kept_rows(s);
+  if (kept == nullptr) return {y.sliver(s) + k0 * kWidth, nullptr, depth};
+  const std::int32_t* end = kept + y.kept_count(s);
+  const std::int32_t* begin = std::lower_bound(kept, end, k0);
+  const std::int32_t* stop = std::lower_bound(begin, end, k0 + depth);
+  return {y.sliver(s) + (begin - kept) * kWidth, begin, stop - begin};
 }
 
 // A packed sliver of X (kHeight x depth), per thread, reused by every call.
@@ -306,8 +345,10 @@ template <typename T>
 void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   inner_ = y.rows;
   cols_ = y.cols;
-  const Eigen::Index slivers = (cols_ + kWidth - 1) / kWidth;
+  const Eigen::Index slivers = this->slivers();
   data_.resize(static_cast<std::size_t>(slivers * kWidth * inner_));
+  kept_rows_.resize(static_cast<std::size_t>(slivers * inner_));
+  kept_count_.resize(static_cast<std::size_t>(slivers));
   // Packing only copies: with more threads, each copies a share (of y's
   // rows, or of the slivers), and the packed values are the same.
   constexpr Eigen::Index kParallelValues = Eigen::Index{1} << 16;
@@ -317,10 +358,15 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
                    [&](Eigen::Index begin, Eigen::Index end) {
                      pack_rows(y, slivers, begin, end, data_.data());
                    });
-    return;
   }
   const Eigen::Index minimum_slivers =
       slivers * kParallelValues / std::max<Eigen::Index>(values, 1);
+  if (y.column_stride == 1) {
+    for_each_share(slivers, 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
+      for (Eigen::Index s = begin; s < end; ++s) keep_nonzero_rows(s);
+    });
+    return;
+  }
   for_each_share(slivers, 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
     for (Eigen::Index s = begin; s < end; ++s) {
       T* to = data_.data() + s * kWidth * inner_;
@@ -336,13 +382,53 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
           for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
         }
       }
+      keep_nonzero_rows(s);
     }
   });
 }
 
 template <typename T>
+void PackedRight<T>::keep_nonzero_rows(Eigen::Index s) {
+  T* rows = data_.data() + s * kWidth * inner_;
+  std::int32_t* kept = kept_rows_.data() + s * inner_;
+  Eigen::Index count = 0;
+  for (Eigen::Index k = 0; k < inner_; ++k) {
+    const T* row = rows + k * kWidth;
+    bool nonzero = false;  // NaN != 0: a NaN row is kept
+    for (int j = 0; j < kWidth; ++j) nonzero |= row[j] != T(0);
+    kept[count] = static_cast<std::int32_t>(k);
+    count += nonzero ? 1 : 0;
+  }
+  // Below a quarter of zero rows, the whole sliver is cheaper to read than
+  // the index of its rows.
+  if (4 * count > 3 * inner_) {
+    kept_count_[s] = inner_;
+    return;
+  }
+  for (Eigen::Index i = 0; i < count; ++i) {
+    if (kept[i] != i) std::memcpy(rows + i * kWidth, rows + kept[i] * kWidth, sizeof(T) * kWidth);
+  }
+  kept_count_[s] = count;
+}
+
+template <typename T>
 const T* PackedRight<T>::sliver(Eigen::Index s) const {
   return data_.data() + s * kWidth * inner_;
+}
+
+template <typename T>
+Eigen::Index PackedRight<T>::sliver_width() {
+  return kWidth;
+}
+
+template <typename T>
+const std::int32_t* PackedRight<T>::kept_rows(Eigen::Index s) const {
+  return kept_count_[s] == inner_ ? nullptr : kept_rows_.data() + s * inner_;
+}
+
+template <typename T>
+Eigen::Index PackedRight<T>::kept_count(Eigen::Index s) const {
+  return kept_count_[s];
 }
 
 template <typename T>
@@ -369,11 +455,17 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
   const Eigen::Index block =
       beta == T(0) ? block_depth(inner, column_major ? kDirectDepth : kPackedDepth) : inner;
   T* xs = left_sliver<T>(std::min(block, inner));
+  thread_local std::vector<SliverBlock<T>> slivers;
+  slivers.resize(static_cast<std::size_t>(y.slivers()));
   Packet<T> total = simd::pset1<Packet<T>>(T(0));
+  std::int64_t left_out = 0;  // multiply-adds (of one value of x by one of y)
   for (Eigen::Index k0 = 0; k0 < inner; k0 += block) {
     const Eigen::Index depth = std::min(block, inner - k0);
     const bool first = k0 == 0;
     const bool last = k0 + depth == inner;
+    for (std::size_t s = 0; s < slivers.size(); ++s) {
+      slivers[s] = sliver_block(y, static_cast<Eigen::Index>(s), k0, depth);
+    }
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
       // A whole sliver of a column-major X is read where it lies (its
@@ -386,21 +478,26 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
         with_beta(beta, [&](auto add) {
           for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
             const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
+            const SliverBlock<T>& part = slivers[static_cast<std::size_t>(s)];
+            left_out += (depth - part.depth) * rows * width;
             with_count<kWidth>(width, [&](auto columns) {
               total =
                   simd::padd(total, tile<T, packets(), columns(), add()>(
-                                        depth, x_sliver, x_step, y.sliver(s) + k0 * kWidth, rows,
-                                        first, last, alpha, beta, c + row + column * c_stride,
-                                        c_stride, tile_epilogue(epilogue, row, column * c_stride),
-                                        direct && s == 0 ? kAhead : 0));
+                                        part.depth, x_sliver, x_step, part.rows, rows, first, last,
+                                        alpha, beta, c + row + column * c_stride, c_stride,
+                                        tile_epilogue(epilogue, row, column * c_stride),
+                                        direct && s == 0 ? kAhead : 0, part.kept, k0));
             });
           }
         });
       });
     }
   }
+  if (left_out > 0) skipped.fetch_add(left_out, std::memory_order_relaxed);
   return simd::predux(total);
 }
+
+std::int64_t skipped_multiply_adds() { return skipped.load(std::memory_order_relaxed); }
 
 template class PackedRight<float>;
 template class PackedRight<double>;

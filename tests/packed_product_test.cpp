@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "backprop/parallel.hpp"
 #include "backprop/rng.hpp"
@@ -203,6 +204,133 @@ TYPED_TEST(PackedProductTest, TheEpilogueAddsTheBiasAndRectifiesAsItStores) {
         }
       }
     }
+  }
+}
+
+// Rows of a sliver of y that are zero in all its columns are left out of
+// the packed sliver (pixels: packed_product.hpp); the products must be bit
+// for bit the fused chains over every inner index, zeros included, in
+// order: for y packed from columns (eq. 25) and from rows (A^T in the
+// update), x read in place or packed, written (beta = 0) or added to c
+// (beta = 1, the update), across the cache blocks of the inner index, on one
+// thread or two.
+template <typename T>
+void check_zero_rows(bool x_transposed, bool y_transposed, T beta) {
+  const Eigen::Index rows = 70, inner = 1100, cols = 30;  // the last sliver partial
+  Rng rng(31);
+  Factors<T> f = factors<T>(rows, inner, cols, x_transposed, y_transposed, rng);
+  Matrix<double>& y = f.y_value;
+  // Zero rows: in all columns (k % 3 == 0), in the first sliver's columns
+  // only (k % 3 == 1, k < 700), and a stretch of zero rows in every
+  // sliver (k in [200, 500)), some of them -0.
+  for (Eigen::Index k = 0; k < inner; ++k) {
+    for (Eigen::Index j = 0; j < cols; ++j) {
+      const bool zero = k % 3 == 0 || (k % 3 == 1 && k < 700 && j < 12) || (k >= 200 && k < 500);
+      if (zero) y(k, j) = (k + j) % 5 == 0 ? -0.0 : 0.0;
+    }
+  }
+  f.y_storage = (y_transposed ? Matrix<double>(y.transpose()) : y).template cast<T>();
+  f.y = y_transposed ? strided_transpose<T>(f.y_storage) : strided<T>(f.y_storage);
+  const Matrix<T> c0 = random_matrix<T>(rows, cols, rng);
+  const T alpha = static_cast<T>(-0.3);
+  Matrix<T> products[2];
+  for (const int threads : {1, 2}) {
+    set_threads(threads);
+    PackedRight<T> packed;
+    packed.pack(f.y);
+    const Eigen::Index width = PackedRight<T>::sliver_width();
+    ASSERT_EQ(packed.slivers(), (cols + width - 1) / width);
+    for (Eigen::Index s = 0; s < packed.slivers(); ++s) {
+      ASSERT_NE(packed.kept_rows(s), nullptr) << "sliver " << s << " keeps every row";
+      ASSERT_LT(packed.kept_count(s), inner / 2) << "sliver " << s;
+    }
+    Matrix<T>& c = products[threads - 1];
+    c = c0;
+    const std::int64_t skipped_before = skipped_multiply_adds();
+    packed_product(f.x, packed, alpha, c.data(), rows, beta);
+    // What was left out: each zero row of a sliver, for each row of x and
+    // column of the sliver.
+    std::int64_t left_out = 0;
+    for (Eigen::Index s = 0; s < packed.slivers(); ++s) {
+      left_out += (inner - packed.kept_count(s)) * rows * std::min(width, cols - width * s);
+    }
+    EXPECT_EQ(skipped_multiply_adds() - skipped_before, left_out) << threads << " thread(s)";
+  }
+  set_threads(1);
+  const auto where = [&] {
+    return ::testing::Message() << (x_transposed ? "x packed" : "x in place")
+                                << (y_transposed ? ", y from rows" : ", y from columns")
+                                << ", beta " << beta;
+  };
+  ASSERT_EQ(0, std::memcmp(products[0].data(), products[1].data(), sizeof(T) * rows * cols))
+      << "1 and 2 threads differ, " << where();
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      T sum = 0;
+      for (Eigen::Index k = 0; k < inner; ++k) {
+        sum = std::fma(static_cast<T>(f.x_value(i, k)), static_cast<T>(y(k, j)), sum);
+      }
+      const T want = beta == T(0) ? sum * alpha : std::fma(sum, alpha, c0(i, j));
+      ASSERT_EQ(products[0](i, j), want) << "at " << i << "," << j << ", " << where();
+    }
+  }
+}
+
+TYPED_TEST(PackedProductTest, ZeroRowsOfYAreSkippedWithoutChangingABit) {
+#ifndef EIGEN_VECTORIZE_FMA
+  GTEST_SKIP() << "built without fused multiply-add";
+#endif
+  using T = TypeParam;
+  for (const bool x_transposed : {false, true}) {
+    for (const bool y_transposed : {false, true}) {
+      for (const T beta : {T(0), T(1)}) {
+        check_zero_rows<T>(x_transposed, y_transposed, beta);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+}
+
+// A NaN or an infinity in y is not a zero: its row is kept, and reaches
+// every output of its column.
+TYPED_TEST(PackedProductTest, ANonFiniteValueAmongZerosIsKept) {
+  using T = TypeParam;
+  Rng rng(32);
+  for (const T bad : {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity()}) {
+    const Matrix<T> x = random_matrix<T>(40, 100, rng);
+    Matrix<T> y = Matrix<T>::Zero(100, 12);
+    y(37, 5) = bad;
+    y(3, 0) = T(1);
+    PackedRight<T> packed;
+    packed.pack(strided<T>(y));
+    ASSERT_EQ(packed.kept_count(0), 2);
+    Matrix<T> c(40, 12);
+    packed_product(strided<T>(x), packed, T(1), c.data(), 40);
+    for (Eigen::Index i = 0; i < 40; ++i) {
+      ASSERT_FALSE(std::isfinite(c(i, 5))) << "row " << i;
+      ASSERT_EQ(c(i, 0), x(i, 3));
+      ASSERT_EQ(c(i, 1), T(0));
+    }
+  }
+}
+
+// An all-zero y keeps no row: the product is zeros (or beta c).
+TYPED_TEST(PackedProductTest, AnAllZeroYGivesZeros) {
+  using T = TypeParam;
+  Rng rng(33);
+  const Matrix<T> x = random_matrix<T>(50, 600, rng);
+  const Matrix<T> y = Matrix<T>::Zero(600, 20);
+  for (const bool transposed : {false, true}) {
+    const Matrix<T> y_stored = transposed ? Matrix<T>(y.transpose()) : y;
+    PackedRight<T> packed;
+    packed.pack(transposed ? strided_transpose<T>(y_stored) : strided<T>(y_stored));
+    EXPECT_EQ(packed.kept_count(0), 0);
+    Matrix<T> c = Matrix<T>::Constant(50, 20, static_cast<T>(kGuard));
+    packed_product(strided<T>(x), packed, T(1), c.data(), 50);
+    EXPECT_TRUE(c.isZero());
+    c.setConstant(T(2));
+    packed_product(strided<T>(x), packed, T(1), c.data(), 50, T(0.5));
+    EXPECT_TRUE(c.isOnes());
   }
 }
 
