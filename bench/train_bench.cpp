@@ -47,6 +47,7 @@
 #include "backprop/idx.hpp"
 #include "backprop/narrow_product.hpp"
 #include "backprop/packed_product.hpp"
+#include "backprop/skipped_work.hpp"
 #include "backprop/training.hpp"
 #include "configs.hpp"
 #include "openblas.hpp"

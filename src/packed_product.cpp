@@ -8,10 +8,10 @@
 #include "backprop/packed_product.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include "backprop/parallel.hpp"
+#include "backprop/skipped_work.hpp"
 #include "simd_tile.hpp"
 
 namespace backprop {
@@ -250,8 +250,6 @@ Epilogue<T> tile_epilogue(const Epilogue<T>& epilogue, Eigen::Index row, Eigen::
   return {epilogue.bias == nullptr ? nullptr : epilogue.bias + row,
           epilogue.rectified == nullptr ? nullptr : epilogue.rectified + row + offset};
 }
-
-std::atomic<std::int64_t> skipped{0};
 
 // Sliver s of y in the inner block [k0, k0 + depth): its first row there,
 // how many it keeps, and their indices (null: all `depth` of them).
@@ -493,11 +491,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       });
     }
   }
-  if (left_out > 0) skipped.fetch_add(left_out, std::memory_order_relaxed);
+  count_skipped_multiply_adds(left_out);
   return simd::predux(total);
 }
-
-std::int64_t skipped_multiply_adds() { return skipped.load(std::memory_order_relaxed); }
 
 template class PackedRight<float>;
 template class PackedRight<double>;

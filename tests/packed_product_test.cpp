@@ -4,6 +4,7 @@
 // inner-index cache blocks, written into a block of a larger matrix whose
 // other cells must stay untouched.
 #include "backprop/packed_product.hpp"
+#include "backprop/skipped_work.hpp"
 
 #include <gtest/gtest.h>
 

@@ -26,10 +26,10 @@
 // zeros in MNIST (81 %), and half the rows of a sliver of 12 images are
 // zero in all of them. Where a quarter or more of a sliver's rows are zero,
 // the packed sliver keeps only the others, with their indices, and the
-// product skips the rest: the same values, bit for bit, as the whole sum,
-// in the same order, while W^l holds finite numbers. (An infinite or NaN
-// weight times a zero pixel would have made NaN; training never keeps such
-// a weight, every update checks for one, and model files refuse them.)
+// product skips the rest (counted: skipped_work.hpp): the same values, bit for bit, as the whole
+// sum, in the same order, while W^l holds finite numbers. (An infinite or NaN weight times a zero
+// pixel would have made NaN; training never keeps such a weight, every update checks for one, and
+// model files refuse them.)
 #pragma once
 
 #include <cstdint>
@@ -123,10 +123,5 @@ struct Epilogue {
 template <typename T>
 T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
                  Eigen::Index c_stride, T beta = T(0), const Epilogue<T>& epilogue = {});
-
-// The multiply-adds the packed products of this process have left out so
-// far (the zero rows of Y), on all threads: for benchmarks, which count the
-// work of the formulas and need the work done to compare with a peak.
-std::int64_t skipped_multiply_adds();
 
 }  // namespace backprop
