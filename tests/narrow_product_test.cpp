@@ -4,12 +4,9 @@
 // inside a larger matrix (stride > rows), and the guard cells around the
 // output, which must stay untouched.
 #include "backprop/narrow_product.hpp"
-#include "backprop/skipped_work.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <limits>
 #include <vector>
 
 #include "backprop/rng.hpp"
@@ -117,92 +114,6 @@ TYPED_TEST(NarrowProductTest, RowsDoNotDependOnTheBlocking) {
                    rows);
   }
   EXPECT_EQ(whole, blocked);
-}
-
-// Rows of zeros of a (pixels that are zero in every example of a tile) are
-// skipped; every element must still be the fused chain over the whole inner
-// index, zeros included, bit for bit; the columns of g whose row of a is
-// all zeros hold scale times +0 (-0 for a negative scale), as the chain
-// would give; nothing outside the block is written.
-TYPED_TEST(NarrowProductTest, RowsOfZerosAreSkippedWithoutChangingABit) {
-#ifndef EIGEN_VECTORIZE_FMA
-  GTEST_SKIP() << "built without fused multiply-add";
-#endif
-  using T = TypeParam;
-  Rng rng(10);
-  const Eigen::Index inner = 300;
-  for (const Eigen::Index rows : {7, 17, 30, 100}) {
-    for (const Eigen::Index m : {1, 5, 10, 16}) {
-      Matrix<T> a = random_matrix<T>(inner, m, rng);
-      // Zero in every column (k % 2 == 0), in all but the last column (k %
-      // 5 == 1), and a stretch of -0 (k in [100, 200)).
-      for (Eigen::Index k = 0; k < inner; ++k) {
-        for (Eigen::Index j = 0; j < m; ++j) {
-          if (k % 2 == 0 || (k % 5 == 1 && j + 1 < m)) a(k, j) = T(0);
-          if (k >= 100 && k < 200) a(k, j) = -T(0);
-        }
-      }
-      const Eigen::Index stride = rows + 3;  // w and g are rows [1, 1 + rows) of taller matrices
-      const Matrix<T> w = random_matrix<T>(stride, inner, rng);
-      const Matrix<T> delta = random_matrix<T>(rows, m, rng);
-      // The rows of a that are zero in every column, which every tile skips.
-      Eigen::Index zero_rows = 0;
-      for (Eigen::Index k = 0; k < inner; ++k) zero_rows += (a.row(k).array() == T(0)).all();
-      Matrix<T> z = Matrix<T>::Constant(stride, m, static_cast<T>(kGuard));
-      std::int64_t before = skipped_multiply_adds();
-      narrow_product(w.data() + 1, stride, rows, inner, a.data(), inner, m, z.data() + 1, stride);
-      const std::int64_t skipped = skipped_multiply_adds() - before;
-      EXPECT_GE(skipped, zero_rows * rows * m);
-      EXPECT_LT(skipped, inner * rows * m);
-      for (const T scale : {T(0.25), T(-0.25)}) {
-        Matrix<T> g = Matrix<T>::Constant(stride, inner, static_cast<T>(kGuard));
-        before = skipped_multiply_adds();
-        narrow_outer_product(delta.data(), rows, rows, a.data(), inner, inner, m, scale,
-                             g.data() + 1, stride);
-        EXPECT_EQ(skipped_multiply_adds() - before, zero_rows * m * rows);
-        for (Eigen::Index k = 0; k < inner; ++k) {
-          ASSERT_EQ(g(0, k), static_cast<T>(kGuard));
-          ASSERT_EQ(g(rows + 1, k), static_cast<T>(kGuard));
-          for (Eigen::Index i = 0; i < rows; ++i) {
-            T sum = 0;
-            for (Eigen::Index x = 0; x < m; ++x) sum = std::fma(delta(i, x), a(k, x), sum);
-            const T want = sum * scale;
-            ASSERT_EQ(g(i + 1, k), want) << "g at " << i << "," << k;
-            ASSERT_EQ(std::signbit(g(i + 1, k)), std::signbit(want)) << "g at " << i << "," << k;
-          }
-        }
-      }
-      for (Eigen::Index j = 0; j < m; ++j) {
-        ASSERT_EQ(z(0, j), static_cast<T>(kGuard));
-        ASSERT_EQ(z(rows + 1, j), static_cast<T>(kGuard));
-        for (Eigen::Index i = 0; i < rows; ++i) {
-          T sum = 0;
-          for (Eigen::Index k = 0; k < inner; ++k) sum = std::fma(w(i + 1, k), a(k, j), sum);
-          ASSERT_EQ(z(i + 1, j), sum) << rows << " rows, m " << m << ", z at " << i << "," << j;
-        }
-      }
-    }
-  }
-}
-
-// A NaN among zeros is not a zero: its row is kept and reaches the outputs.
-TYPED_TEST(NarrowProductTest, ANaNAmongZerosIsKept) {
-  using T = TypeParam;
-  Rng rng(11);
-  const Eigen::Index rows = 20, inner = 64, m = 10;
-  const Matrix<T> w = random_matrix<T>(rows, inner, rng);
-  const Matrix<T> delta = random_matrix<T>(rows, m, rng);
-  Matrix<T> a = Matrix<T>::Zero(inner, m);
-  a(40, 3) = std::numeric_limits<T>::quiet_NaN();
-  Matrix<T> z(rows, m), g(rows, inner);
-  narrow_product(w.data(), rows, rows, inner, a.data(), inner, m, z.data(), rows);
-  narrow_outer_product(delta.data(), rows, rows, a.data(), inner, inner, m, T(1), g.data(), rows);
-  for (Eigen::Index i = 0; i < rows; ++i) {
-    EXPECT_TRUE(std::isnan(z(i, 3))) << i;
-    EXPECT_EQ(z(i, 2), T(0)) << i;
-    EXPECT_TRUE(std::isnan(g(i, 40))) << i;
-    EXPECT_EQ(g(i, 39), T(0)) << i;
-  }
 }
 
 }  // namespace

@@ -12,11 +12,7 @@
 //
 // Each output element is one chain of fused multiply-adds over the inner
 // index in increasing order, whatever the tiling: the result does not depend
-// on how the rows are split into blocks or threads (parallel.hpp). Rows of
-// zeros of a (pixels that are zero in every example of a tile: half of them
-// for 5 MNIST images) are skipped where a quarter or more are such, which
-// leaves every value as it was, bit for bit (packed_product.hpp says why;
-// counted: skipped_work.hpp).
+// on how the rows are split into blocks or threads (parallel.hpp).
 #pragma once
 
 #include "backprop/matrix.hpp"
