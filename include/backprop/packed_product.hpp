@@ -23,13 +23,16 @@
 // A row of a sliver of Y that is all zeros adds nothing to any sum: each of
 // its terms is an exact zero, and s + 0 x = s for every finite x (s is never
 // -0 here: the sums start at +0). The first layer's Y is the pixels, mostly
-// zeros in MNIST (81 %), and half the rows of a sliver of 12 images are
-// zero in all of them. Where a quarter or more of a sliver's rows are zero,
-// the packed sliver keeps only the others, with their indices, and the
-// product skips the rest (counted: skipped_work.hpp): the same values, bit for bit, as the whole
-// sum, in the same order, while W^l holds finite numbers. (An infinite or NaN weight times a zero
-// pixel would have made NaN; training never keeps such a weight, every update checks for one, and
-// model files refuse them.)
+// zeros in MNIST (81 %): half the rows of a sliver of 12 images are zero in
+// all of them; ReLU's outputs and derivatives leave whole rows of zeros too
+// (a third of eq. 25's and more than half of BP2's in configuration C's
+// second layer). Where a quarter or more of a sliver's rows are zero, the
+// packed sliver keeps only the others, with their indices, and the product
+// skips the rest (counted: skipped_work.hpp): the same values, bit for bit,
+// as the whole sum, in the same order, while W^l holds finite numbers. (An
+// infinite or NaN weight times a zero would have made NaN; training never
+// keeps such a weight, every update checks for one, and model files refuse
+// them.)
 #pragma once
 
 #include <cstdint>
