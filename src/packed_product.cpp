@@ -499,7 +499,10 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
     const bool first = k0 == 0;
     const bool last = k0 + depth == inner;
     for (std::size_t s = 0; s < slivers.size(); ++s) {
-      slivers[s] = sliver_block(y, static_cast<Eigen::Index>(s), k0, depth);
+      const auto sliver = static_cast<Eigen::Index>(s);
+      slivers[s] = sliver_block(y, sliver, k0, depth);
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.cols() - sliver * kWidth);
+      left_out += (depth - slivers[s].depth) * width * x.rows;
     }
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
@@ -514,7 +517,6 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
           for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
             const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
             const SliverBlock<T>& part = slivers[static_cast<std::size_t>(s)];
-            left_out += (depth - part.depth) * rows * width;
             with_count<kWidth>(width, [&](auto columns) {
               total =
                   simd::padd(total, tile<T, packets(), columns(), add()>(
