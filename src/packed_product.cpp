@@ -174,16 +174,23 @@ template <typename T, int P, int C>
 // tiles of its row tile may read, not only the rows it keeps, spread evenly
 // over its steps (the step of C +1.6 %).
 //
+// With `columns` (Y's zero columns left out of the packing), the tile's
+// column j is column columns[j] of c (and of the epilogue's `rectified`);
+// else column j.
+//
 // Never inlined: compiled alone, its P x C sums and P packets of x keep to
 // registers; inlined into the loops above, GCC 12 has been seen to keep a
 // packet of x on the stack instead (a third slower).
 template <typename T, int P, int C, bool kAdd>
 [[gnu::noinline]] Packet<T> tile(Eigen::Index depth, const T* xs, Eigen::Index x_step, const T* ys,
                                  Eigen::Index rows, bool first, bool last, T alpha, T beta, T* c,
-                                 Eigen::Index c_stride, const Epilogue<T>& epilogue,
-                                 Eigen::Index ahead, const std::int32_t* kept,
-                                 Eigen::Index block_start, Eigen::Index block_rows) {
+                                 Eigen::Index c_stride, const std::int32_t* columns,
+                                 const Epilogue<T>& epilogue, Eigen::Index ahead,
+                                 const std::int32_t* kept, Eigen::Index block_start,
+                                 Eigen::Index block_rows) {
   constexpr int L = kLanes<T>;
+  Eigen::Index offset[C];  // of column j in c
+  for (int j = 0; j < C; ++j) offset[j] = (columns == nullptr ? j : columns[j]) * c_stride;
   Packet<T> sum[C][P];
   // The update's tile of c (of W) is read and written only after the whole
   // sum: asked for now, for writing, its lines arrive while the sum runs.
@@ -193,14 +200,14 @@ template <typename T, int P, int C, bool kAdd>
   if constexpr (kAdd) {
     if (last) {
       for (int j = 0; j < C; ++j) {
-        for (int p = 0; p < P; ++p) __builtin_prefetch(c + j * c_stride + p * L, 1, 3);
+        for (int p = 0; p < P; ++p) __builtin_prefetch(c + offset[j] + p * L, 1, 3);
       }
     }
   }
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       sum[j][p] = first ? simd::pset1<Packet<T>>(T(0))
-                        : load_first(c + j * c_stride + p * L, lanes_in<T>(rows, p));
+                        : load_first(c + offset[j] + p * L, lanes_in<T>(rows, p));
     }
   }
   Eigen::Index k = 0;
@@ -229,7 +236,7 @@ template <typename T, int P, int C, bool kAdd>
   for (int j = 0; j < C; ++j) {
     for (int p = 0; p < P; ++p) {
       const int lanes = lanes_in<T>(rows, p);
-      T* to = c + j * c_stride + p * L;
+      T* to = c + offset[j] + p * L;
       if (lanes == 0) {
         sum[j][p] = simd::pset1<Packet<T>>(T(0));
         continue;
@@ -240,7 +247,7 @@ template <typename T, int P, int C, bool kAdd>
           sum[j][p] = simd::padd(sum[j][p], load_first(epilogue.bias + p * L, lanes));
         }
         if (epilogue.rectified != nullptr) {
-          store_first(epilogue.rectified + j * c_stride + p * L,
+          store_first(epilogue.rectified + offset[j] + p * L,
                       simd::pmax(sum[j][p], simd::pset1<Packet<T>>(T(0))), lanes);
         }
       }
@@ -303,19 +310,32 @@ T* left_sliver(Eigen::Index depth) {
   return buffer.data();
 }
 
-// Columns [0, width) of a column-major y (leading dimension stride, `inner`
-// rows) as inner rows of kWidth values: L x L squares transposed in
-// registers, L columns at a time.
+// Column j of y that packed column `first + j` holds (packed_columns: null
+// when every column is packed, in order).
 template <typename T>
-void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::Index width, T* to) {
+const T* packed_column(const StridedMatrix<T>& y, const std::int32_t* packed_columns,
+                       Eigen::Index first, Eigen::Index j) {
+  const Eigen::Index column = packed_columns == nullptr ? first + j : packed_columns[first + j];
+  return y.data + column * y.column_stride;
+}
+
+// The sliver of `width` packed columns from `first` on, of a column-major y
+// (`inner` rows), as inner rows of kWidth values: L x L squares transposed
+// in registers, L columns at a time.
+template <typename T>
+void pack_columns(const StridedMatrix<T>& y, const std::int32_t* packed_columns, Eigen::Index first,
+                  Eigen::Index width, T* to) {
   constexpr int L = kLanes<T>;
+  const Eigen::Index inner = y.rows;
+  const T* column[kWidth];
+  for (Eigen::Index j = 0; j < width; ++j) column[j] = packed_column(y, packed_columns, first, j);
   Eigen::Index k = 0;
   for (; k + L <= inner; k += L) {
     for (Eigen::Index j0 = 0; j0 < width; j0 += L) {
       const int columns = static_cast<int>(std::min<Eigen::Index>(L, width - j0));
       simd::PacketBlock<Packet<T>, L> square;
       for (int j = 0; j < L; ++j) {
-        square.packet[j] = j < columns ? simd::ploadu<Packet<T>>(y + (j0 + j) * stride + k)
+        square.packet[j] = j < columns ? simd::ploadu<Packet<T>>(column[j0 + j] + k)
                                        : simd::pset1<Packet<T>>(T(0));
       }
       simd::ptranspose(square);
@@ -324,7 +344,7 @@ void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::In
     }
   }
   for (; k < inner; ++k) {
-    for (Eigen::Index j = 0; j < width; ++j) to[k * kWidth + j] = y[j * stride + k];
+    for (Eigen::Index j = 0; j < width; ++j) to[k * kWidth + j] = column[j][k];
   }
 }
 
@@ -338,23 +358,30 @@ void pack_columns(const T* y, Eigen::Index stride, Eigen::Index inner, Eigen::In
 // 16 do not (half the speed).
 constexpr Eigen::Index kRun = 8;
 
+//
+// With packed_columns (y's zero columns left out), each value is gathered
+// from its column.
 template <typename T>
-void pack_rows(const StridedMatrix<T>& y, Eigen::Index slivers, Eigen::Index begin,
-               Eigen::Index end, T* packed) {
+void pack_rows(const StridedMatrix<T>& y, const std::int32_t* packed_columns,
+               Eigen::Index packed_cols, Eigen::Index begin, Eigen::Index end, T* packed) {
+  const Eigen::Index slivers = (packed_cols + kWidth - 1) / kWidth;
   for (Eigen::Index k0 = begin; k0 < end; k0 += kRun) {
     const Eigen::Index rows = std::min(kRun, end - k0);
     for (Eigen::Index s = 0; s < slivers; ++s) {
       const Eigen::Index first = s * kWidth;
-      const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.cols - first);
-      const T* from = y.data + k0 * y.row_stride + first;
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, packed_cols - first);
+      const T* from = y.data + k0 * y.row_stride;
       T* to = packed + (s * y.rows + k0) * kWidth;
       for (Eigen::Index k = 0; k < rows; ++k, from += y.row_stride, to += kWidth) {
-        if (width == kWidth) {
-          std::memcpy(to, from, sizeof(T) * kWidth);
-        } else {  // the last sliver, padded with zeros
-          std::copy_n(from, width, to);
-          std::fill(to + width, to + kWidth, T(0));
+        if (packed_columns != nullptr) {
+          const std::int32_t* column = packed_columns + first;
+          for (Eigen::Index j = 0; j < width; ++j) to[j] = from[column[j]];
+        } else if (width == kWidth) {
+          std::memcpy(to, from + first, sizeof(T) * kWidth);
+        } else {
+          std::copy_n(from + first, width, to);
         }
+        std::fill(to + width, to + kWidth, T(0));  // the last sliver's padding
       }
     }
   }
@@ -363,9 +390,49 @@ void pack_rows(const StridedMatrix<T>& y, Eigen::Index slivers, Eigen::Index beg
 }  // namespace
 
 template <typename T>
+void PackedRight<T>::find_zero_columns(const StridedMatrix<T>& y) {
+  packed_columns_.clear();
+  zero_columns_.clear();
+  if (inner_ == 0 || cols_ > std::numeric_limits<std::int32_t>::max()) return;
+  constexpr int L = kLanes<T>;
+  // nonzero[j] != 0 (as a number: all its bits set is a NaN) where column j
+  // of y holds a value that is not zero (a NaN is not zero).
+  std::vector<T, Eigen::aligned_allocator<T>>& nonzero = column_flags_;
+  nonzero.assign(static_cast<std::size_t>((cols_ + L - 1) / L * L), T(0));
+  if (y.column_stride == 1) {
+    // Row-major (A^T): row by row, a packet of columns at a time.
+    const Packet<T> zero = simd::pset1<Packet<T>>(T(0));
+    for (Eigen::Index k = 0; k < inner_; ++k) {
+      const T* row = y.data + k * y.row_stride;
+      for (Eigen::Index j = 0; j < cols_; j += L) {
+        const Packet<T> values =
+            load_first(row + j, static_cast<int>(std::min<Eigen::Index>(L, cols_ - j)));
+        const Packet<T> seen = simd::pload<Packet<T>>(nonzero.data() + j);
+        simd::pstore(
+            nonzero.data() + j,
+            simd::por(seen, simd::pandnot(simd::ptrue(values), simd::pcmp_eq(values, zero))));
+      }
+    }
+  } else {
+    // Column by column, each up to its first value that is not zero.
+    for (Eigen::Index j = 0; j < cols_; ++j) {
+      const T* column = y.data + j * y.column_stride;
+      Eigen::Index k = 0;
+      while (k < inner_ && column[k * y.row_stride] == T(0)) ++k;
+      if (k < inner_) nonzero[j] = T(1);
+    }
+  }
+  for (Eigen::Index j = 0; j < cols_; ++j) {
+    (nonzero[j] == T(0) ? zero_columns_ : packed_columns_).push_back(static_cast<std::int32_t>(j));
+  }
+}
+
+template <typename T>
 void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   inner_ = y.rows;
   cols_ = y.cols;
+  find_zero_columns(y);
+  const std::int32_t* columns = packed_columns();
   const Eigen::Index slivers = this->slivers();
   data_.resize(static_cast<std::size_t>(slivers * kWidth * inner_));
   kept_rows_.resize(static_cast<std::size_t>(slivers * inner_));
@@ -373,11 +440,11 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
   // Packing only copies: with more threads, each copies a share (of y's
   // rows, or of the slivers), and the packed values are the same.
   constexpr Eigen::Index kParallelValues = Eigen::Index{1} << 16;
-  const Eigen::Index values = inner_ * cols_;
+  const Eigen::Index values = inner_ * packed_cols();
   if (y.column_stride == 1) {
-    for_each_share(inner_, kRun, kParallelValues / std::max<Eigen::Index>(cols_, 1),
+    for_each_share(inner_, kRun, kParallelValues / std::max<Eigen::Index>(packed_cols(), 1),
                    [&](Eigen::Index begin, Eigen::Index end) {
-                     pack_rows(y, slivers, begin, end, data_.data());
+                     pack_rows(y, columns, packed_cols(), begin, end, data_.data());
                    });
   }
   const Eigen::Index minimum_slivers =
@@ -392,14 +459,13 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
     for (Eigen::Index s = begin; s < end; ++s) {
       T* to = data_.data() + s * kWidth * inner_;
       const Eigen::Index first = s * kWidth;
-      const Eigen::Index width = std::min<Eigen::Index>(kWidth, cols_ - first);
-      const T* from = y.data + first * y.column_stride;
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, packed_cols() - first);
       if (width < kWidth) std::fill_n(to, kWidth * inner_, T(0));  // the last sliver's padding
       if (y.row_stride == 1) {
-        pack_columns(from, y.column_stride, inner_, width, to);
+        pack_columns(y, columns, first, width, to);
       } else {
         for (Eigen::Index j = 0; j < width; ++j) {
-          const T* column = from + j * y.column_stride;
+          const T* column = packed_column(y, columns, first, j);
           for (Eigen::Index k = 0; k < inner_; ++k) to[k * kWidth + j] = column[k * y.row_stride];
         }
       }
@@ -492,8 +558,16 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
   T* xs = left_sliver<T>(std::min(block, inner));
   thread_local std::vector<SliverBlock<T>> slivers;
   slivers.resize(static_cast<std::size_t>(y.slivers()));
+  const std::int32_t* columns = y.packed_columns();
+  const std::vector<std::int32_t>& zero_columns = y.zero_columns();
+  // Y's zero columns give c's columns alpha 0 + beta c: c itself when beta
+  // = 1 and alpha < 0 (c + -0 is c, for c = +0 and -0 too), which need not
+  // be written; else the tile writes it from a sum of no terms.
+  const bool zero_columns_unchanged =
+      beta == T(1) && alpha < T(0) && epilogue.bias == nullptr && epilogue.rectified == nullptr;
   Packet<T> total = simd::pset1<Packet<T>>(T(0));
-  std::int64_t left_out = 0;  // multiply-adds (of one value of x by one of y)
+  // Multiply-adds (of one value of x by one of y) left out.
+  std::int64_t left_out = static_cast<std::int64_t>(zero_columns.size()) * inner * x.rows;
   for (Eigen::Index k0 = 0; k0 < inner; k0 += block) {
     const Eigen::Index depth = std::min(block, inner - k0);
     const bool first = k0 == 0;
@@ -501,7 +575,7 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
     for (std::size_t s = 0; s < slivers.size(); ++s) {
       const auto sliver = static_cast<Eigen::Index>(s);
       slivers[s] = sliver_block(y, sliver, k0, depth);
-      const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.cols() - sliver * kWidth);
+      const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.packed_cols() - sliver * kWidth);
       left_out += (depth - slivers[s].depth) * width * x.rows;
     }
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
@@ -514,17 +588,33 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       const Eigen::Index x_step = direct ? x.column_stride : kHeight<T>;
       with_packets<T>(rows, [&](auto packets) {
         with_beta(beta, [&](auto add) {
-          for (Eigen::Index column = 0, s = 0; column < y.cols(); column += kWidth, ++s) {
-            const auto width = static_cast<int>(std::min<Eigen::Index>(kWidth, y.cols() - column));
+          for (Eigen::Index column = 0, s = 0; column < y.packed_cols(); column += kWidth, ++s) {
+            const auto width =
+                static_cast<int>(std::min<Eigen::Index>(kWidth, y.packed_cols() - column));
             const SliverBlock<T>& part = slivers[static_cast<std::size_t>(s)];
-            with_count<kWidth>(width, [&](auto columns) {
-              total =
-                  simd::padd(total, tile<T, packets(), columns(), add()>(
-                                        part.depth, x_sliver, x_step, part.rows, rows, first, last,
-                                        alpha, beta, c + row + column * c_stride, c_stride,
-                                        tile_epilogue(epilogue, row, column * c_stride),
-                                        direct && s == 0 ? kAhead : 0, part.kept, k0, depth));
+            // Packed in order, the tile's columns start at c's column `column`;
+            // else they are looked up.
+            const Eigen::Index offset = columns == nullptr ? column * c_stride : 0;
+            with_count<kWidth>(width, [&](auto count) {
+              total = simd::padd(total, tile<T, packets(), count(), add()>(
+                                            part.depth, x_sliver, x_step, part.rows, rows, first,
+                                            last, alpha, beta, c + row + offset, c_stride,
+                                            columns == nullptr ? nullptr : columns + column,
+                                            tile_epilogue(epilogue, row, offset),
+                                            direct && s == 0 ? kAhead : 0, part.kept, k0, depth));
             });
+          }
+          if (!last || zero_columns_unchanged) return;
+          const auto zeros = static_cast<Eigen::Index>(zero_columns.size());
+          for (Eigen::Index column = 0; column < zeros; column += kWidth) {
+            with_count<kWidth>(
+                static_cast<int>(std::min<Eigen::Index>(kWidth, zeros - column)), [&](auto count) {
+                  total =
+                      simd::padd(total, tile<T, packets(), count(), add()>(
+                                            0, x_sliver, x_step, nullptr, rows, true, true, alpha,
+                                            beta, c + row, c_stride, zero_columns.data() + column,
+                                            tile_epilogue(epilogue, row, 0), 0, nullptr, k0, 0));
+                });
           }
         });
       });

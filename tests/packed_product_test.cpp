@@ -11,6 +11,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "backprop/parallel.hpp"
 #include "backprop/rng.hpp"
@@ -292,6 +294,98 @@ TYPED_TEST(PackedProductTest, ZeroRowsOfYAreSkippedWithoutChangingABit) {
   }
 }
 
+// Columns of y that are all zeros (+0 or -0) are not packed: their columns
+// of c get alpha 0 + beta c, which is c itself, bit for bit, for gradient
+// descent's update (beta = 1, alpha < 0), and is written otherwise. Every
+// element must be what the fused chain over every index gives, for y
+// packed from columns and from rows, x in place and packed, across the
+// cache blocks, with c's -0 and +0 kept or changed as that chain would, on
+// one thread or two; the epilogue applies to the zero columns too.
+template <typename T>
+void check_zero_columns(bool x_transposed, bool y_transposed, T alpha, T beta, bool epilogue) {
+  const Eigen::Index rows = 70, inner = 1100, cols = 40;
+  Rng rng(34);
+  Factors<T> f = factors<T>(rows, inner, cols, x_transposed, y_transposed, rng);
+  Matrix<double>& y = f.y_value;
+  // Zero columns in runs and alone, one of them of -0s, one in the middle
+  // of zero rows (k in [300, 500), which some slivers leave out).
+  const std::vector<Eigen::Index> zero = {0, 1, 2, 5, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 39};
+  for (const Eigen::Index j : zero) y.col(j).setConstant(j == 5 ? -0.0 : 0.0);
+  y.middleRows(300, 200).leftCols(24).setZero();
+  f.y_storage = (y_transposed ? Matrix<double>(y.transpose()) : y).template cast<T>();
+  f.y = y_transposed ? strided_transpose<T>(f.y_storage) : strided<T>(f.y_storage);
+  Matrix<T> c0 = random_matrix<T>(rows, cols, rng);
+  c0.row(3).setConstant(T(-0.0));
+  c0.row(4).setConstant(T(0));
+  const Vector<T> bias = random_matrix<T>(rows, 1, rng);
+  Matrix<T> rectified[2];
+  Matrix<T> products[2];
+  for (const int threads : {1, 2}) {
+    set_threads(threads);
+    PackedRight<T> packed;
+    packed.pack(f.y);
+    ASSERT_EQ(packed.zero_columns(), std::vector<std::int32_t>(zero.begin(), zero.end()));
+    ASSERT_EQ(packed.packed_cols(), cols - static_cast<Eigen::Index>(zero.size()));
+    Matrix<T>& c = products[threads - 1];
+    c = c0;
+    rectified[threads - 1] = Matrix<T>::Constant(rows, cols, static_cast<T>(kGuard));
+    const std::int64_t skipped_before = skipped_multiply_adds();
+    packed_product(
+        f.x, packed, alpha, c.data(), rows, beta,
+        epilogue ? Epilogue<T>{bias.data(), rectified[threads - 1].data()} : Epilogue<T>{});
+    std::int64_t left_out = static_cast<std::int64_t>(zero.size()) * inner * rows;
+    const Eigen::Index width = PackedRight<T>::sliver_width();
+    for (Eigen::Index s = 0; s < packed.slivers(); ++s) {
+      left_out +=
+          (inner - packed.kept_count(s)) * rows * std::min(width, packed.packed_cols() - width * s);
+    }
+    EXPECT_EQ(skipped_multiply_adds() - skipped_before, left_out) << threads << " thread(s)";
+  }
+  set_threads(1);
+  const auto where = [&] {
+    return ::testing::Message() << (x_transposed ? "x packed" : "x in place")
+                                << (y_transposed ? ", y from rows" : ", y from columns")
+                                << ", alpha " << alpha << ", beta " << beta
+                                << (epilogue ? ", epilogue" : "");
+  };
+  ASSERT_EQ(0, std::memcmp(products[0].data(), products[1].data(), sizeof(T) * rows * cols))
+      << "1 and 2 threads differ, " << where();
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      T sum = 0;
+      for (Eigen::Index k = 0; k < inner; ++k) {
+        sum = std::fma(static_cast<T>(f.x_value(i, k)), static_cast<T>(y(k, j)), sum);
+      }
+      T want = beta == T(0) ? sum * alpha : std::fma(sum, alpha, beta * c0(i, j));
+      if (epilogue) want += bias(i);
+      const T got = products[0](i, j);
+      ASSERT_TRUE(std::memcmp(&got, &want, sizeof(T)) == 0)
+          << "at " << i << "," << j << ": " << got << " for " << want << ", " << where();
+      if (epilogue) ASSERT_EQ(rectified[0](i, j), want > 0 ? want : T(0)) << "at " << i << "," << j;
+    }
+  }
+}
+
+TYPED_TEST(PackedProductTest, ZeroColumnsOfYAreLeftOutWithoutChangingABit) {
+#ifndef EIGEN_VECTORIZE_FMA
+  GTEST_SKIP() << "built without fused multiply-add";
+#endif
+  using T = TypeParam;
+  for (const bool x_transposed : {false, true}) {
+    for (const bool y_transposed : {false, true}) {
+      // The update (c unchanged where y's column is zero), the same with
+      // alpha > 0 (c's -0 becomes +0), weight decay, a gradient written.
+      for (const auto [alpha, beta] :
+           {std::pair<T, T>{T(-0.3), T(1)}, {T(0.3), T(1)}, {T(-0.3), T(0.75)}, {T(-0.3), T(0)}}) {
+        check_zero_columns<T>(x_transposed, y_transposed, alpha, beta, false);
+        if (::testing::Test::HasFatalFailure()) return;
+      }
+      check_zero_columns<T>(x_transposed, y_transposed, T(1), T(0), true);  // eq. 25
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
 // A NaN or an infinity in y is not a zero: its row is kept, and reaches
 // every output of its column.
 TYPED_TEST(PackedProductTest, ANonFiniteValueAmongZerosIsKept) {
@@ -315,7 +409,7 @@ TYPED_TEST(PackedProductTest, ANonFiniteValueAmongZerosIsKept) {
   }
 }
 
-// An all-zero y keeps no row: the product is zeros (or beta c).
+// An all-zero y packs no column: the product is zeros (or beta c).
 TYPED_TEST(PackedProductTest, AnAllZeroYGivesZeros) {
   using T = TypeParam;
   Rng rng(33);
@@ -325,7 +419,8 @@ TYPED_TEST(PackedProductTest, AnAllZeroYGivesZeros) {
     const Matrix<T> y_stored = transposed ? Matrix<T>(y.transpose()) : y;
     PackedRight<T> packed;
     packed.pack(transposed ? strided_transpose<T>(y_stored) : strided<T>(y_stored));
-    EXPECT_EQ(packed.kept_count(0), 0);
+    EXPECT_EQ(packed.slivers(), 0);
+    EXPECT_EQ(packed.zero_columns().size(), 20U);
     Matrix<T> c = Matrix<T>::Constant(50, 20, static_cast<T>(kGuard));
     packed_product(strided<T>(x), packed, T(1), c.data(), 50);
     EXPECT_TRUE(c.isZero());

@@ -33,6 +33,15 @@
 // infinite or NaN weight times a zero would have made NaN; training never
 // keeps such a weight, every update checks for one, and model files refuse
 // them.)
+//
+// A column of Y that is all zeros is not packed at all: its column of the
+// product is alpha 0 + beta c (plus the epilogue), the value every sum of
+// zeros gives, written without a sum. For gradient descent's update (beta =
+// 1, alpha = -eta/m < 0) that is c itself, bit for bit (c + -0 = c, even for
+// c = +0 or -0), so those columns of W are neither read nor written: in
+// configuration C, the columns of W^2 that belong to neurons of layer 1
+// which ReLU zeroes for the whole mini-batch (a quarter of them), and of W^1
+// for pixels that are zero in all of its images.
 #pragma once
 
 #include <cstdint>
@@ -78,15 +87,27 @@ class PackedRight {
 
   [[nodiscard]] Eigen::Index inner() const { return inner_; }
   [[nodiscard]] Eigen::Index cols() const { return cols_; }
+  // The columns of Y that hold a value other than zero (+0 or -0; a NaN is
+  // not zero), which the slivers hold, in order: packed column j is column
+  // packed_columns()[j] of Y, or column j where that is null (no column of
+  // Y is zero). The others, increasing, are zero_columns().
+  [[nodiscard]] Eigen::Index packed_cols() const {
+    return cols_ - static_cast<Eigen::Index>(zero_columns_.size());
+  }
+  [[nodiscard]] const std::int32_t* packed_columns() const {
+    return zero_columns_.empty() ? nullptr : packed_columns_.data();
+  }
+  [[nodiscard]] const std::vector<std::int32_t>& zero_columns() const { return zero_columns_; }
   // The columns of a sliver (the register tile's width: 12 with AVX-512, 6
-  // with AVX2), and how many slivers hold the cols() columns.
+  // with AVX2), and how many slivers hold the packed_cols() columns.
   [[nodiscard]] static Eigen::Index sliver_width();
   [[nodiscard]] Eigen::Index slivers() const {
-    return (cols_ + sliver_width() - 1) / sliver_width();
+    return (packed_cols() + sliver_width() - 1) / sliver_width();
   }
-  // Sliver s: the register tile's width w of columns, [s w, s w + w), as
-  // inner() rows of w values (zeros past cols()); or, where kept_rows(s) is
-  // not null, only the kept_count(s) rows that hold a value other than zero.
+  // Sliver s: the register tile's width w of packed columns, [s w, s w + w),
+  // as inner() rows of w values (zeros past packed_cols()); or, where
+  // kept_rows(s) is not null, only the kept_count(s) rows that hold a value
+  // other than zero.
   [[nodiscard]] const T* sliver(Eigen::Index s) const;
   // The indices of the rows sliver s keeps, increasing; null when it keeps
   // every row (then kept_count(s) is inner()).
@@ -97,9 +118,14 @@ class PackedRight {
   // Leaves out the zero rows of the packed sliver s, if a quarter or more
   // of its rows are zero.
   void keep_nonzero_rows(Eigen::Index s);
+  // Sorts y's columns into packed_columns_ and zero_columns_.
+  void find_zero_columns(const StridedMatrix<T>& y);
 
   Eigen::Index inner_ = 0;
   Eigen::Index cols_ = 0;
+  std::vector<std::int32_t> packed_columns_;
+  std::vector<std::int32_t> zero_columns_;
+  std::vector<T, Eigen::aligned_allocator<T>> column_flags_;  // find_zero_columns's
   std::vector<T, Eigen::aligned_allocator<T>> data_;
   std::vector<std::int32_t> kept_rows_;   // inner() per sliver
   std::vector<Eigen::Index> kept_count_;  // per sliver
@@ -122,6 +148,8 @@ struct Epilogue {
 // (W <- beta W - (eta / m) Delta A^T, dense_layer.hpp).
 // With beta, returns the sum of the values written: NaN or infinite if any
 // of them is (or, rarely, if finite values overflow the sum); without, 0.
+// (With beta = 1 and alpha < 0, the columns for Y's zero columns are left
+// as they are, not written: their values are not in the sum.)
 // The epilogue, if any, applies to the values stored.
 template <typename T>
 T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T* c,
