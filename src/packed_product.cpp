@@ -395,36 +395,40 @@ void PackedRight<T>::find_zero_columns(const StridedMatrix<T>& y) {
   zero_columns_.clear();
   if (inner_ == 0 || cols_ > std::numeric_limits<std::int32_t>::max()) return;
   constexpr int L = kLanes<T>;
-  // nonzero[j] != 0 (as a number: all its bits set is a NaN) where column j
-  // of y holds a value that is not zero (a NaN is not zero).
-  std::vector<T, Eigen::aligned_allocator<T>>& nonzero = column_flags_;
-  nonzero.assign(static_cast<std::size_t>((cols_ + L - 1) / L * L), T(0));
-  if (y.column_stride == 1) {
-    // Row-major (A^T): row by row, a packet of columns at a time.
-    const Packet<T> zero = simd::pset1<Packet<T>>(T(0));
-    for (Eigen::Index k = 0; k < inner_; ++k) {
-      const T* row = y.data + k * y.row_stride;
-      for (Eigen::Index j = 0; j < cols_; j += L) {
-        const Packet<T> values =
-            load_first(row + j, static_cast<int>(std::min<Eigen::Index>(L, cols_ - j)));
-        const Packet<T> seen = simd::pload<Packet<T>>(nonzero.data() + j);
-        simd::pstore(
-            nonzero.data() + j,
-            simd::por(seen, simd::pandnot(simd::ptrue(values), simd::pcmp_eq(values, zero))));
+  const Packet<T> zero = simd::pset1<Packet<T>>(T(0));
+  alignas(64) T lanes[L];  // all bits set (a NaN) where a column holds a value other than zero
+  for (Eigen::Index j0 = 0; j0 < cols_; j0 += L) {
+    const int count = static_cast<int>(std::min<Eigen::Index>(L, cols_ - j0));
+    if (y.column_stride == 1) {
+      // Row-major (A^T): a packet of columns down the rows, until each of
+      // them has shown a value that is not zero (a NaN is not zero).
+      const Packet<T> all = simd::ptrue(zero);
+      const Packet<T> wanted = load_first(reinterpret_cast<const T*>(&all), count);
+      Packet<T> seen = zero;
+      for (Eigen::Index k = 0; k < inner_; ++k) {
+        const Packet<T> values = load_first(y.data + k * y.row_stride + j0, count);
+        seen = simd::por(seen, simd::pandnot(simd::ptrue(values), simd::pcmp_eq(values, zero)));
+        if (k % 8 == 7 && !simd::predux_any(simd::pandnot(wanted, seen))) break;
+      }
+      simd::pstore(lanes, seen);
+    } else {
+      // Column by column, each up to its first value that is not zero.
+      for (int j = 0; j < count; ++j) {
+        const T* column = y.data + (j0 + j) * y.column_stride;
+        Eigen::Index k = 0;
+        while (k < inner_ && column[k * y.row_stride] == T(0)) ++k;
+        lanes[j] = k < inner_ ? T(1) : T(0);
       }
     }
-  } else {
-    // Column by column, each up to its first value that is not zero.
-    for (Eigen::Index j = 0; j < cols_; ++j) {
-      const T* column = y.data + j * y.column_stride;
-      Eigen::Index k = 0;
-      while (k < inner_ && column[k * y.row_stride] == T(0)) ++k;
-      if (k < inner_) nonzero[j] = T(1);
+    for (int j = 0; j < count; ++j) {
+      (lanes[j] == T(0) ? zero_columns_ : packed_columns_)
+          .push_back(static_cast<std::int32_t>(j0 + j));
     }
   }
-  for (Eigen::Index j = 0; j < cols_; ++j) {
-    (nonzero[j] == T(0) ? zero_columns_ : packed_columns_).push_back(static_cast<std::int32_t>(j));
-  }
+  // Below an eighth of zero columns, packing them costs less than finding
+  // the others' values one at a time does (a row-major y of MNIST's pixels,
+  // 2 % of whose columns are zero in 128 images: packing 19 -> 36 us).
+  if (8 * static_cast<Eigen::Index>(zero_columns_.size()) < cols_) zero_columns_.clear();
 }
 
 template <typename T>

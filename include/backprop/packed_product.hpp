@@ -87,10 +87,10 @@ class PackedRight {
 
   [[nodiscard]] Eigen::Index inner() const { return inner_; }
   [[nodiscard]] Eigen::Index cols() const { return cols_; }
-  // The columns of Y that hold a value other than zero (+0 or -0; a NaN is
-  // not zero), which the slivers hold, in order: packed column j is column
-  // packed_columns()[j] of Y, or column j where that is null (no column of
-  // Y is zero). The others, increasing, are zero_columns().
+  // The columns of Y the slivers hold, in order: packed column j is column
+  // packed_columns()[j] of Y, or column j where that is null. Where an
+  // eighth or more of Y's columns are all zeros (+0 or -0; a NaN is not
+  // zero), those are left out and listed, increasing, in zero_columns().
   [[nodiscard]] Eigen::Index packed_cols() const {
     return cols_ - static_cast<Eigen::Index>(zero_columns_.size());
   }
@@ -125,7 +125,6 @@ class PackedRight {
   Eigen::Index cols_ = 0;
   std::vector<std::int32_t> packed_columns_;
   std::vector<std::int32_t> zero_columns_;
-  std::vector<T, Eigen::aligned_allocator<T>> column_flags_;  // find_zero_columns's
   std::vector<T, Eigen::aligned_allocator<T>> data_;
   std::vector<std::int32_t> kept_rows_;   // inner() per sliver
   std::vector<Eigen::Index> kept_count_;  // per sliver
