@@ -170,9 +170,11 @@ template <typename T, int P, int C>
 // With `kept` (a sliver of Y without its zero rows: packed_product.hpp), the
 // sliver's k-th row is row kept[k] of y, and x_k is kept[k] - block_start
 // steps along xs (which starts at the block's first inner index). A first
-// tile with `kept` still asks for all block_rows values of x that the later
-// tiles of its row tile may read, not only the rows it keeps, spread evenly
-// over its steps (the step of C +1.6 %).
+// tile with `kept` still asks for the values of x that the later tiles of
+// its row tile may read, not only the rows it keeps, spread evenly over its
+// steps (the step of C +1.6 %): the `fetch_count` rows `fetch` of the block
+// (the rows some sliver keeps: PackedRight::used_rows), or, where that is
+// null, all of them.
 //
 // With `columns` (Y's zero columns left out of the packing), the tile's
 // column j is column columns[j] of c (and of the epilogue's `rectified`);
@@ -187,7 +189,7 @@ template <typename T, int P, int C, bool kAdd>
                                  Eigen::Index c_stride, const std::int32_t* columns,
                                  const Epilogue<T>& epilogue, Eigen::Index ahead,
                                  const std::int32_t* kept, Eigen::Index block_start,
-                                 Eigen::Index block_rows) {
+                                 const std::int32_t* fetch, Eigen::Index fetch_count) {
   constexpr int L = kLanes<T>;
   Eigen::Index offset[C];  // of column j in c
   for (int j = 0; j < C; ++j) offset[j] = (columns == nullptr ? j : columns[j]) * c_stride;
@@ -216,9 +218,10 @@ template <typename T, int P, int C, bool kAdd>
     if (ahead > 0) {
       Eigen::Index fetched = 0;  // x_0 .. x_{fetched - 1} of the block asked for
       for (; k < depth; ++k, ys += kWidth) {
-        const Eigen::Index due = std::min(block_rows, (k + ahead + 1) * block_rows / depth);
+        const Eigen::Index due = std::min(fetch_count, (k + ahead + 1) * fetch_count / depth);
         for (; fetched < due; ++fetched) {
-          for (int p = 0; p < P; ++p) __builtin_prefetch(xs + fetched * x_step + p * L);
+          const T* x = xs + (fetch == nullptr ? fetched : fetch[fetched] - block_start) * x_step;
+          for (int p = 0; p < P; ++p) __builtin_prefetch(x + p * L);
         }
         multiply_add<T>(sum, x_at(k), ys);
       }
@@ -290,15 +293,28 @@ struct SliverBlock {
   Eigen::Index depth;
 };
 
+// The rows of an increasing list (null: every row) within [k0, k0 +
+// depth): where they start in it and how many.
+struct RowsInBlock {
+  const std::int32_t* kept;
+  Eigen::Index depth;
+};
+
+inline RowsInBlock rows_in_block(const std::int32_t* rows, Eigen::Index count, Eigen::Index k0,
+                                 Eigen::Index depth) {
+  if (rows == nullptr) return {nullptr, depth};
+  const std::int32_t* begin = std::lower_bound(rows, rows + count, k0);
+  const std::int32_t* end = std::lower_bound(begin, rows + count, k0 + depth);
+  return {begin, end - begin};
+}
+
 template <typename T>
 SliverBlock<T> sliver_block(const PackedRight<T>& y, Eigen::Index s, Eigen::Index k0,
                             Eigen::Index depth) {
   const std::int32_t* kept = y.kept_rows(s);
   if (kept == nullptr) return {y.sliver(s) + k0 * kWidth, nullptr, depth};
-  const std::int32_t* end = kept + y.kept_count(s);
-  const std::int32_t* begin = std::lower_bound(kept, end, k0);
-  const std::int32_t* stop = std::lower_bound(begin, end, k0 + depth);
-  return {y.sliver(s) + (begin - kept) * kWidth, begin, stop - begin};
+  const RowsInBlock part = rows_in_block(kept, y.kept_count(s), k0, depth);
+  return {y.sliver(s) + (part.kept - kept) * kWidth, part.kept, part.depth};
 }
 
 // A packed sliver of X (kHeight x depth), per thread, reused by every call.
@@ -425,9 +441,9 @@ void PackedRight<T>::find_zero_columns(const StridedMatrix<T>& y) {
           .push_back(static_cast<std::int32_t>(j0 + j));
     }
   }
-  // Below an eighth of zero columns, packing them costs less than finding
-  // the others' values one at a time does (a row-major y of MNIST's pixels,
-  // 2 % of whose columns are zero in 128 images: packing 19 -> 36 us).
+  // Packing from an index of columns takes longer (A^T of 128 x 1024 with a
+  // quarter of its columns zero: 16 -> 47 us, 2-3 % of the update it
+  // shortens by a fifth); below an eighth of zero columns, they are packed.
   if (8 * static_cast<Eigen::Index>(zero_columns_.size()) < cols_) zero_columns_.clear();
 }
 
@@ -457,9 +473,35 @@ void PackedRight<T>::pack(const StridedMatrix<T>& y) {
     for_each_share(slivers, 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
       for (Eigen::Index s = begin; s < end; ++s) keep_nonzero_rows(s);
     });
-    return;
+  } else {
+    pack_from_columns(y, minimum_slivers);
   }
-  for_each_share(slivers, 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
+  find_used_rows();
+}
+
+template <typename T>
+void PackedRight<T>::find_used_rows() {
+  all_rows_used_ = true;
+  used_rows_.clear();
+  for (Eigen::Index s = 0; s < slivers(); ++s) {
+    if (kept_rows(s) == nullptr) return;  // a sliver keeps them all
+  }
+  std::vector<unsigned char>& used = row_flags_;
+  used.assign(static_cast<std::size_t>(inner_), 0);
+  for (Eigen::Index s = 0; s < slivers(); ++s) {
+    const std::int32_t* kept = kept_rows(s);
+    for (Eigen::Index i = 0; i < kept_count(s); ++i) used[kept[i]] = 1;
+  }
+  for (Eigen::Index k = 0; k < inner_; ++k) {
+    if (used[k] != 0) used_rows_.push_back(static_cast<std::int32_t>(k));
+  }
+  all_rows_used_ = false;
+}
+
+template <typename T>
+void PackedRight<T>::pack_from_columns(const StridedMatrix<T>& y, Eigen::Index minimum_slivers) {
+  const std::int32_t* columns = packed_columns();
+  for_each_share(slivers(), 1, minimum_slivers, [&](Eigen::Index begin, Eigen::Index end) {
     for (Eigen::Index s = begin; s < end; ++s) {
       T* to = data_.data() + s * kWidth * inner_;
       const Eigen::Index first = s * kWidth;
@@ -582,6 +624,7 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
       const Eigen::Index width = std::min<Eigen::Index>(kWidth, y.packed_cols() - sliver * kWidth);
       left_out += (depth - slivers[s].depth) * width * x.rows;
     }
+    const RowsInBlock used = rows_in_block(y.used_rows(), y.used_count(), k0, depth);
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
       // A whole sliver of a column-major X is read where it lies (its
@@ -600,12 +643,13 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
             // else they are looked up.
             const Eigen::Index offset = columns == nullptr ? column * c_stride : 0;
             with_count<kWidth>(width, [&](auto count) {
-              total = simd::padd(total, tile<T, packets(), count(), add()>(
-                                            part.depth, x_sliver, x_step, part.rows, rows, first,
-                                            last, alpha, beta, c + row + offset, c_stride,
-                                            columns == nullptr ? nullptr : columns + column,
-                                            tile_epilogue(epilogue, row, offset),
-                                            direct && s == 0 ? kAhead : 0, part.kept, k0, depth));
+              total = simd::padd(
+                  total,
+                  tile<T, packets(), count(), add()>(
+                      part.depth, x_sliver, x_step, part.rows, rows, first, last, alpha, beta,
+                      c + row + offset, c_stride, columns == nullptr ? nullptr : columns + column,
+                      tile_epilogue(epilogue, row, offset), direct && s == 0 ? kAhead : 0,
+                      part.kept, k0, used.kept, used.depth));
             });
           }
           if (!last || zero_columns_unchanged) return;
@@ -613,11 +657,11 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
           for (Eigen::Index column = 0; column < zeros; column += kWidth) {
             with_count<kWidth>(
                 static_cast<int>(std::min<Eigen::Index>(kWidth, zeros - column)), [&](auto count) {
-                  total =
-                      simd::padd(total, tile<T, packets(), count(), add()>(
-                                            0, x_sliver, x_step, nullptr, rows, true, true, alpha,
-                                            beta, c + row, c_stride, zero_columns.data() + column,
-                                            tile_epilogue(epilogue, row, 0), 0, nullptr, k0, 0));
+                  total = simd::padd(
+                      total, tile<T, packets(), count(), add()>(
+                                 0, x_sliver, x_step, nullptr, rows, true, true, alpha, beta,
+                                 c + row, c_stride, zero_columns.data() + column,
+                                 tile_epilogue(epilogue, row, 0), 0, nullptr, k0, nullptr, 0));
                 });
           }
         });

@@ -113,6 +113,14 @@ class PackedRight {
   // every row (then kept_count(s) is inner()).
   [[nodiscard]] const std::int32_t* kept_rows(Eigen::Index s) const;
   [[nodiscard]] Eigen::Index kept_count(Eigen::Index s) const;
+  // The rows that some sliver keeps, increasing (used_count() of them); null
+  // when one of them keeps every row.
+  [[nodiscard]] const std::int32_t* used_rows() const {
+    return all_rows_used_ ? nullptr : used_rows_.data();
+  }
+  [[nodiscard]] Eigen::Index used_count() const {
+    return all_rows_used_ ? inner_ : static_cast<Eigen::Index>(used_rows_.size());
+  }
 
  private:
   // Leaves out the zero rows of the packed sliver s, if a quarter or more
@@ -120,11 +128,19 @@ class PackedRight {
   void keep_nonzero_rows(Eigen::Index s);
   // Sorts y's columns into packed_columns_ and zero_columns_.
   void find_zero_columns(const StridedMatrix<T>& y);
+  // Packs the slivers from a y that is not row-major, and leaves out their
+  // zero rows.
+  void pack_from_columns(const StridedMatrix<T>& y, Eigen::Index minimum_slivers);
+  // The union of the slivers' kept rows, into used_rows_.
+  void find_used_rows();
 
   Eigen::Index inner_ = 0;
   Eigen::Index cols_ = 0;
   std::vector<std::int32_t> packed_columns_;
   std::vector<std::int32_t> zero_columns_;
+  std::vector<std::int32_t> used_rows_;
+  bool all_rows_used_ = true;
+  std::vector<unsigned char> row_flags_;  // find_used_rows's, kept for its capacity
   std::vector<T, Eigen::aligned_allocator<T>> data_;
   std::vector<std::int32_t> kept_rows_;   // inner() per sliver
   std::vector<Eigen::Index> kept_count_;  // per sliver
