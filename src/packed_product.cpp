@@ -53,10 +53,11 @@ constexpr Eigen::Index kPackedDepth = 1024;
 // the same), the product repeated in place, as the peak is timed, 1 %.
 constexpr Eigen::Index kAhead = 32;
 
-// The tiles after the first then ask for the next row tile's sliver of X,
-// a share each, so that it is in the caches before that row tile's first
+// Each tile of a row tile then asks for a share of the next row tile's
+// sliver of X, so that it is in the caches before that row tile's first
 // tile needs it, instead of only kAhead steps before (eq. 25 of C, whose W
-// comes from memory: the step 2-3 % faster, same binary, alternating).
+// comes from memory: the step 2-3 % faster with the tiles after the first
+// asking, 0.7-1.3 % more with the first too; same binary, alternating).
 template <typename T>
 void prefetch_share(const T* next, Eigen::Index x_step, const std::int32_t* used,
                     Eigen::Index used_count, Eigen::Index block_start, Eigen::Index share,
@@ -653,9 +654,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
           for (Eigen::Index column = 0, s = 0; column < y.packed_cols(); column += kWidth, ++s) {
             const auto width =
                 static_cast<int>(std::min<Eigen::Index>(kWidth, y.packed_cols() - column));
-            if (direct && !add() && s >= 1 && row + 2 * kHeight<T> <= x.rows) {
-              prefetch_share(x_sliver + kHeight<T>, x_step, used.kept, used.depth, k0, s - 1,
-                             y.slivers() - 1);
+            if (direct && !add() && row + 2 * kHeight<T> <= x.rows) {
+              prefetch_share(x_sliver + kHeight<T>, x_step, used.kept, used.depth, k0, s,
+                             y.slivers());
             }
             const SliverBlock<T>& part = slivers[static_cast<std::size_t>(s)];
             // Packed in order, the tile's columns start at c's column `column`;
