@@ -387,12 +387,10 @@ void pack_columns(const StridedMatrix<T>& y, const std::int32_t* packed_columns,
 // by sliver, every row of y would be touched for a few values each time.
 // y's rows are often 4 KiB apart (a layer of 1024 neurons), which puts the
 // streams' lines in one set of the level-1 cache: 8 streams fit its ways,
-// 16 do not (half the speed).
+// 16 do not (half the speed). With packed_columns (y's zero columns left
+// out), each value is taken from its column through the index.
 constexpr Eigen::Index kRun = 8;
 
-//
-// With packed_columns (y's zero columns left out), each value is gathered
-// from its column.
 template <typename T>
 void pack_rows(const StridedMatrix<T>& y, const std::int32_t* packed_columns,
                Eigen::Index packed_cols, Eigen::Index begin, Eigen::Index end, T* packed) {
