@@ -62,29 +62,36 @@ void product_tile(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen::I
 
 // One tile of g = scale * delta a^T: `rows` (<= P packets) rows by C columns
 // of g, from the tile's rows of delta (already in registers, `delta_rows`).
+// Never inlined, like packed_product.cpp's tile: compiled alone, its sums
+// keep to registers whatever its callers look like.
 template <typename T, int P, int C>
-void outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows, const T* a,
-                        Eigen::Index a_stride, Eigen::Index m, T scale, T* g,
-                        Eigen::Index g_stride) {
+[[gnu::noinline]] void outer_product_tile(const Packet<T> (*delta_rows)[P], Eigen::Index rows,
+                                          const T* a, Eigen::Index a_stride, Eigen::Index m,
+                                          T scale, T* g, Eigen::Index g_stride) {
   Packet<T> sum[C][P];
   for (auto& column : sum) {
     for (auto& packet : column) packet = simd::pset1<Packet<T>>(T(0));
   }
-  // sum_x delta^x (a^x)^T, one example x at a time.
-  for (Eigen::Index x = 0; x < m; ++x) {
+  // sum_x delta^x (a^x)^T, one example x at a time (m >= 1). Written as
+  // do-while: with a loop that may run no times, GCC 12 keeps the sums in
+  // memory around it, and for a sum over 10 examples that store and reload
+  // is a tenth of the tile's time.
+  Eigen::Index x = 0;
+  do {
     for (int c = 0; c < C; ++c) {
       const Packet<T> a_cx = simd::pset1<Packet<T>>(a[c + x * a_stride]);
       for (int p = 0; p < P; ++p) sum[c][p] = simd::pmadd(delta_rows[x][p], a_cx, sum[c][p]);
     }
-  }
+  } while (++x < m);
   const Packet<T> factor = simd::pset1<Packet<T>>(scale);
+  // Every packet but the last is whole (rows > (P - 1) lanes).
+  const int last_lanes = lanes_in<T>(rows, P - 1);
   for (int c = 0; c < C; ++c) {
-    for (int p = 0; p < P; ++p) {
-      const int lanes = lanes_in<T>(rows, p);
-      if (lanes > 0) {
-        store_first(g + c * g_stride + p * kLanes<T>, simd::pmul(sum[c][p], factor), lanes);
-      }
+    for (int p = 0; p + 1 < P; ++p) {
+      simd::pstoreu(g + c * g_stride + p * kLanes<T>, simd::pmul(sum[c][p], factor));
     }
+    store_first(g + c * g_stride + (P - 1) * kLanes<T>, simd::pmul(sum[c][P - 1], factor),
+                last_lanes);
   }
 }
 
@@ -126,6 +133,11 @@ template <typename T>
 void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
                           Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale,
                           T* g, Eigen::Index g_stride) {
+  if (m == 0) {  // an empty sum: the tiles below assume at least one example
+    Eigen::Map<Matrix<T>, 0, Eigen::OuterStride<>>(g, rows, columns, Eigen::OuterStride<>(g_stride))
+        .setConstant(scale * T(0));
+    return;
+  }
   for_each_row_tile<T>(rows, [&](Eigen::Index row, Eigen::Index tile_rows) {
     with_packets<T>(tile_rows, [&](auto packets) {
       constexpr int P = packets();

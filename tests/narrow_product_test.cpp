@@ -89,7 +89,7 @@ TYPED_TEST(NarrowProductTest, MatchesEigenForEveryTileShape) {
 TYPED_TEST(NarrowProductTest, OuterProductMatchesEigenAndWritesOnlyItsBlock) {
   Rng rng(8);
   for (const Eigen::Index rows : {1, 7, 10, 16, 17, 30, 33, 64, 100}) {
-    for (const Eigen::Index m : {1, 3, 10, 16}) {
+    for (const Eigen::Index m : {0, 1, 3, 10, 16}) {  // 0: an empty sum, g = 0
       for (const Eigen::Index columns : {1, 5, 8, 9, 30, 64}) {
         check_outer_product<TypeParam>(rows, columns, m, 0, rng);
         check_outer_product<TypeParam>(rows, columns, m, 3, rng);
