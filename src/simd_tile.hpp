@@ -42,17 +42,25 @@ Packet<T> load_first(const T* from, int count) {
   return simd::pload<Packet<T>>(lanes);
 }
 
+// Whether a masked store is one fast instruction: AVX-512's, with its mask
+// registers. AVX's (vmaskmovps) is microcoded on AMD's cores.
+#ifdef EIGEN_VECTORIZE_AVX512
+constexpr bool kFastMaskedStore = true;
+#else
+constexpr bool kFastMaskedStore = false;
+#endif
+
 // Stores the first `count` lanes of `packet`; writes nothing past
-// to[count - 1]. AVX-512's masked store where there is one; else in pieces
-// of half a packet, a quarter, ...: AVX's masked store (vmaskmovps, which
-// Eigen uses for AVX2) is microcoded on AMD's cores, and in configuration
-// A's BP4, whose every tile ends in four of them, it took 40 % of the time.
+// to[count - 1]. A fast masked store where there is one; else in pieces of
+// half a packet, a quarter, ...: with AVX's masked store (which Eigen uses
+// for AVX2), configuration A's BP4, whose every tile ends in four of them,
+// spent 40 % of its time in them.
 template <typename T>
 void store_first(T* to, const Packet<T>& packet, int count) {
   if (count == kLanes<T>) {
     simd::pstoreu(to, packet);
   } else if constexpr (simd::unpacket_traits<Packet<T>>::masked_store_available &&
-                       kRegisters >= 32) {
+                       kFastMaskedStore) {
     using Mask = typename simd::unpacket_traits<Packet<T>>::mask_t;
     simd::pstoreu<T>(to, packet, static_cast<Mask>((1U << count) - 1));
   } else {
