@@ -42,6 +42,17 @@ constexpr int kWidth = kRegisters >= 32 ? 12 : 6;
 constexpr Eigen::Index kDirectDepth = 512;
 constexpr Eigen::Index kPackedDepth = 1024;
 
+// Whether a column-major X (W in eq. 25, Delta in BP4) is read where it lies
+// rather than packed: with AVX-512, a step of the tile reads two lines of X
+// for 24 multiply-adds of 16 lanes; with AVX2, one line for 12 of 8, so
+// every line read in place from the level-2 cache (its columns 4 KiB apart,
+// in one set of the level-1 cache) costs twice as much per multiply-add and
+// the tile waits for it. Packed, the sliver is read in order. Measured on an
+// AVX2 build (AMD EPYC, x86-64-v3), old and new alternating: C's training
+// step 18.5-19.3 -> 11.8-12.5 ms, eq. 25 of layer 2 5.0-6.2 -> 2.8-3.1 ms;
+// on AVX-512, packing was the slower by 5 % (12.1-12.9 against 11.6-12.2).
+constexpr bool kReadInPlace = kRegisters >= 32;
+
 // The first tile of each row tile of a product whose X is read in place (W
 // in eq. 25) brings the row tile's sliver of X into the caches, where the
 // tiles after it find it; its runs are pieces of columns often 4 KiB apart,
@@ -612,9 +623,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
   }
   // With beta, c's old values are needed at the end of the sum, so the
   // inner index is one block (the mini-batch, for BP4's update).
-  const bool column_major = x.row_stride == 1;
+  const bool in_place = kReadInPlace && x.row_stride == 1;
   const Eigen::Index block =
-      beta == T(0) ? block_depth(inner, column_major ? kDirectDepth : kPackedDepth) : inner;
+      beta == T(0) ? block_depth(inner, in_place ? kDirectDepth : kPackedDepth) : inner;
   T* xs = left_sliver<T>(std::min(block, inner));
   thread_local std::vector<SliverBlock<T>> slivers;
   slivers.resize(static_cast<std::size_t>(y.slivers()));
@@ -642,8 +653,9 @@ T packed_product(const StridedMatrix<T>& x, const PackedRight<T>& y, T alpha, T*
     for (Eigen::Index row = 0; row < x.rows; row += kHeight<T>) {
       const Eigen::Index rows = std::min<Eigen::Index>(kHeight<T>, x.rows - row);
       // A whole sliver of a column-major X is read where it lies (its
-      // columns are the runs the tile loads); the rest is packed.
-      const bool direct = column_major && rows == kHeight<T>;
+      // columns are the runs the tile loads) where kReadInPlace; the rest is
+      // packed.
+      const bool direct = in_place && rows == kHeight<T>;
       if (!direct) pack_left(x, row, rows, k0, depth, xs);
       const T* x_sliver = direct ? x.data + row + k0 * x.column_stride : xs;
       const Eigen::Index x_step = direct ? x.column_stride : kHeight<T>;
