@@ -60,6 +60,8 @@ template <typename Value>
     if (example < 0 || example >= size) continue;
     const Value* column = values + static_cast<Eigen::Index>(example) * features;
     for (Eigen::Index i = 0; i < features; i += kLine) __builtin_prefetch(column + i);
+    // A column need not start on a line: its last value may lie on one more.
+    if (features > 0) __builtin_prefetch(column + features - 1);
   }
 }
 
@@ -69,6 +71,15 @@ template <typename Value>
     prefetch_columns(data.pixels.data(), data.features(), indices, data.size());
   } else {
     prefetch_columns(data.values.data(), data.features(), indices, data.size());
+  }
+  // The labels too: read at random like the columns, each a likely miss
+  // (a fifth of gather's time for A without this).
+  if (!data.regression()) {
+    for (const int example : indices) {
+      if (example >= 0 && example < data.size()) {
+        __builtin_prefetch(data.labels.data() + example);
+      }
+    }
   }
 }
 
