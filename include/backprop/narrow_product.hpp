@@ -13,6 +13,14 @@
 // Each output element is one chain of fused multiply-adds over the inner
 // index in increasing order, whatever the tiling: the result does not depend
 // on how the rows are split into blocks or threads (parallel.hpp).
+//
+// The narrow factor's zeros are skipped, as the packed products skip theirs
+// (packed_product.hpp, with the same argument: a term that is an exact zero
+// leaves every finite sum as it is, bit for bit): in eq. 25 the rows of A at
+// which all of a tile's examples are zero (the pixels' zeros: 58 % of the
+// rows for 5 MNIST images), in BP4 the columns of dC/dW whose pixel is zero
+// in every example (half of them for 10 images), written as zeros without a
+// sum. Counted: skipped_work.hpp.
 #pragma once
 
 #include "backprop/matrix.hpp"
@@ -36,7 +44,8 @@ void narrow_product(const T* w, Eigen::Index w_stride, Eigen::Index rows, Eigen:
 
 // g = scale * delta a^T, where delta is rows x m (leading dimension
 // delta_stride), a is columns x m (leading dimension a_stride) and g is
-// rows x columns (column-major, leading dimension g_stride).
+// rows x columns (column-major, leading dimension g_stride); m <=
+// kNarrowColumns.
 template <typename T>
 void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Index rows, const T* a,
                           Eigen::Index a_stride, Eigen::Index columns, Eigen::Index m, T scale,
