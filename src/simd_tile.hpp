@@ -113,11 +113,6 @@ std::uint32_t lane_bits(const Packet<T>& mask) {
   return bits;
 }
 
-// Writes k0 + i for each bit i set in `bits` (i < 16), in increasing order,
-// to out[0 ..), and returns how many; may write up to 16 values in all, so
-// `out` must have room for 16 past the last it keeps. One compress with
-// AVX-512; with AVX2, the lanes' order from a table of 256 (8 bits at a
-// time); else a lane at a time, without branches.
 namespace detail {
 // For each byte m: the positions of its set bits, 4 bits each, lowest first.
 inline constexpr auto kSetBitPositions = [] {
@@ -131,6 +126,12 @@ inline constexpr auto kSetBitPositions = [] {
   return table;
 }();
 }  // namespace detail
+
+// Writes k0 + i for each bit i set in `bits` (i < 16), in increasing order,
+// to out[0 ..), and returns how many; may write up to 16 values in all, so
+// `out` must have room for 16 past the last it keeps. One compress with
+// AVX-512; with AVX2, the lanes' order from a table of 256 (8 bits at a
+// time); else a lane at a time, without branches.
 
 inline int set_bit_indices(std::uint32_t bits, std::int32_t k0, std::int32_t* out) {
 #if defined(EIGEN_VECTORIZE_AVX512)
