@@ -271,7 +271,9 @@ void narrow_outer_product(const T* delta, Eigen::Index delta_stride, Eigen::Inde
     for (Eigen::Index i = 0; i <= count; ++i) {
       const Eigen::Index until = i < count ? kept[i] : columns;
       if (until > next) {
-        // A run of columns: one run of memory where g's columns are its rows.
+        // A run of columns: one run of memory where g's columns are its rows
+        // (a fill of it, against Eigen's column by column: A's epoch 0.115
+        // -> 0.088 s).
         if (g_stride == rows) {
           std::fill_n(g + next * g_stride, (until - next) * rows, scale * T(0));
         } else {
