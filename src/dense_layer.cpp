@@ -48,13 +48,20 @@ DenseLayer<T>::DenseLayer(int inputs, int outputs, Activation activation, T* par
       biases(params + static_cast<long>(outputs) * inputs, outputs),
       weight_gradient(grads, outputs, inputs),
       bias_gradient(grads + static_cast<long>(outputs) * inputs, outputs),
-      activation_(activation) {}
+      activation_(activation),
+      input_cut_(inputs) {}
 
 template <typename T>
 const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
   z_.resize(weights.rows(), input.cols());
   a_.resize(weights.rows(), input.cols());
   dropped_ = false;
+  if (shared(input)) {
+    begin_shared_forward(input.cols());
+    for_each_pinned_share(2, [&](int share) { forward_share(share, input); });
+    finish_shared_forward();
+    return a_;
+  }
   const bool narrow_kernel = narrow_forward<T>(weights.rows(), input);
   if (!narrow_kernel) packed_.pack(strided<T>(input));
   const bool softmax = activation_ == Activation::softmax;
@@ -85,6 +92,53 @@ const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
 }
 
 template <typename T>
+IndexRange DenseLayer<T>::input_share(int share) const {
+  return share == 0 ? IndexRange{0, input_cut_} : IndexRange{input_cut_, weights.cols()};
+}
+
+template <typename T>
+void DenseLayer<T>::begin_shared_forward(Eigen::Index m) {
+  z_.resize(weights.rows(), m);
+  a_.resize(weights.rows(), m);
+  shared_sum_.resize(weights.rows(), m);
+  dropped_ = false;
+}
+
+template <typename T>
+void DenseLayer<T>::forward_share(int share, const ConstMatrixRef<T>& input) {
+  const IndexRange k = input_share(share);
+  const Eigen::Index rows = weights.rows();
+  T* sum = share == 0 ? z_.data() : shared_sum_.data();
+  // W^1_s X_s: the columns [begin, end) of W^1 and those rows of X.
+  narrow_product(weights.data() + k.begin * weights.outerStride(), weights.outerStride(), rows,
+                 k.end - k.begin, input.data() + k.begin, input.outerStride(), input.cols(), sum,
+                 rows);
+}
+
+template <typename T>
+void DenseLayer<T>::finish_shared_forward() {
+  z_ += shared_sum_;
+  z_.colwise() += biases;
+  if (activation_ == Activation::softmax) {
+    activate(activation_, z_, a_);
+  } else {
+    activate_rows<T>(activation_, z_, a_);
+  }
+}
+
+template <typename T>
+void DenseLayer<T>::backward_share(int share, const Matrix<T>& delta,
+                                   const ConstMatrixRef<T>& input) {
+  const IndexRange k = input_share(share);
+  const T inverse_m = T(1) / static_cast<T>(delta.cols());
+  // BP4 for the share's columns of dC/dW^1, from its rows of X.
+  narrow_outer_product(delta.data(), delta.outerStride(), delta.rows(), input.data() + k.begin,
+                       input.outerStride(), k.end - k.begin, input.cols(), inverse_m,
+                       weight_gradient.data() + k.begin * weight_gradient.outerStride(),
+                       weight_gradient.outerStride());
+}
+
+template <typename T>
 void DenseLayer<T>::drop_out(double rate, Rng& rng) {
   const double keep = 1.0 - rate;
   const T scale = static_cast<T>(1.0 / keep);
@@ -100,11 +154,20 @@ template <typename T>
 void DenseLayer<T>::backward(const Matrix<T>& delta, const ConstMatrixRef<T>& input,
                              Matrix<T>* input_grad) {
   const T inverse_m = T(1) / static_cast<T>(delta.cols());
-  // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
-  bias_gradient.noalias() = delta.rowwise().sum() * inverse_m;
+  bias_backward(delta);
   // BP4: dC/dW^l = (1/m) sum_x delta^{x,l} (a^{x,l-1})^T
-  outer_product(delta, input, inverse_m, T(0), weight_gradient);
+  if (shared(input)) {
+    for_each_pinned_share(2, [&](int share) { backward_share(share, delta, input); });
+  } else {
+    outer_product(delta, input, inverse_m, T(0), weight_gradient);
+  }
   if (input_grad != nullptr) pass_down(delta, *input_grad);
+}
+
+template <typename T>
+void DenseLayer<T>::bias_backward(const Matrix<T>& delta) {
+  // BP3: dC/db^l = (1/m) sum_x delta^{x,l}
+  bias_gradient.noalias() = delta.rowwise().sum() * (T(1) / static_cast<T>(delta.cols()));
 }
 
 template <typename T>

@@ -110,6 +110,7 @@ void Network<T>::bind_layers() {
     layers_.emplace_back(spec_.sizes[l], spec_.sizes[l + 1], spec_.activations[l],
                          parameters_.data() + offsets_[l], gradients_.data() + offsets_[l]);
   }
+  if (!layers_.empty()) layers_.front().share_inputs();
 }
 
 template <typename T>
@@ -120,14 +121,16 @@ const Matrix<T>& Network<T>::feedforward(const ConstMatrixRef<T>& x) {
 
 template <typename T>
 void Network<T>::forward(const ConstMatrixRef<T>& x, const Dropout* dropout) {
+  layers_.front().forward(x);
+  forward_above_first(dropout);
+}
+
+template <typename T>
+void Network<T>::forward_above_first(const Dropout* dropout) {
   const bool dropping = dropout != nullptr && dropout->active();
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     auto& layer = layers_[l];
-    if (l == 0) {
-      layer.forward(x);
-    } else {
-      layer.forward(layers_[l - 1].output());
-    }
+    if (l > 0) layer.forward(layers_[l - 1].output());
     if (dropping && dropout->rates[l] > 0) layer.drop_out(dropout->rates[l], *dropout->rng);
   }
 }
@@ -156,6 +159,28 @@ template <typename T>
 double Network<T>::backpropagate(const ConstMatrixRef<T>& x, const Matrix<T>& y,
                                  const Dropout* dropout, const Descent<T>* descent, bool& finite) {
   forward(x, dropout);
+  const double cost = backward_above_first(y, descent, finite);
+  if (descent == nullptr) {
+    layers_.front().backward(delta_, x, nullptr);
+  } else if (!layers_.front().descend(delta_, x, nullptr, *descent)) {
+    finite = false;
+  }
+  return cost;
+}
+
+template <typename T>
+double Network<T>::backprop_above_first(const Matrix<T>& y, const Dropout* dropout) {
+  layers_.front().finish_shared_forward();
+  forward_above_first(dropout);
+  bool finite = true;
+  const double cost = backward_above_first(y, nullptr, finite);
+  layers_.front().bias_backward(delta_);
+  return cost;
+}
+
+template <typename T>
+double Network<T>::backward_above_first(const Matrix<T>& y, const Descent<T>* descent,
+                                        bool& finite) {
   const auto& output = layers_.back();
   const double cost = cost_value(spec_.cost, output.activation(), output.z(), output.a(), y);
 
@@ -163,26 +188,21 @@ double Network<T>::backpropagate(const ConstMatrixRef<T>& x, const Matrix<T>& y,
   output_delta(spec_.cost, output.activation(), output.z(), output.a(), y, delta_);
 
   // BP3 and BP4 for layer l (the gradient, or the step of descent), and
-  // (W^l)^T Delta^l for the layer below; none for the first layer, whose
-  // input is the data.
+  // (W^l)^T Delta^l for the layer below.
   finite = true;
-  const auto differentiate = [&](int l, const ConstMatrixRef<T>& input, Matrix<T>* input_grad) {
-    if (descent == nullptr) {
-      layers_[l].backward(delta_, input, input_grad);
-    } else if (!layers_[l].descend(delta_, input, input_grad, *descent)) {
-      finite = false;
-    }
-  };
   for (int l = layer_count() - 1; l > 0; --l) {
     const auto& below = layers_[l - 1];
-    differentiate(l, below.output(), &input_grad_);
+    if (descent == nullptr) {
+      layers_[l].backward(delta_, below.output(), &input_grad_);
+    } else if (!layers_[l].descend(delta_, below.output(), &input_grad_, *descent)) {
+      finite = false;
+    }
     // A dropped output passed nothing on, so it receives no gradient.
     if (below.dropped()) input_grad_.array() *= below.dropout_mask().array();
     // BP2: Delta^{l-1} = ((W^l)^T Delta^l) (.) sigma'(Z^{l-1})
     multiply_by_derivative(below.activation(), below.z(), below.a(), input_grad_);
     std::swap(delta_, input_grad_);
   }
-  differentiate(0, x, nullptr);
   return cost;
 }
 

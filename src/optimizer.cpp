@@ -52,62 +52,76 @@ Optimizer<T>::Optimizer(const OptimizerOptions& options, long parameter_count) :
 }
 
 template <typename T>
-bool Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate) {
-  const T eta = static_cast<T>(learning_rate);
-  const T mu = static_cast<T>(options_.momentum);
-  const T b1 = static_cast<T>(options_.beta1);
-  const T b2 = static_cast<T>(options_.beta2);
-  const T epsilon = static_cast<T>(options_.epsilon);
-  T m_correction = 1;
-  T v_correction = 1;
+typename Optimizer<T>::Coefficients Optimizer<T>::begin_step(double learning_rate) {
+  Coefficients c{static_cast<T>(learning_rate), static_cast<T>(options_.momentum),
+                 static_cast<T>(options_.beta1), static_cast<T>(options_.beta2),
+                 static_cast<T>(options_.epsilon)};
   if (options_.kind == OptimizerKind::adam) {
     ++steps_;
     const auto t = static_cast<double>(steps_);
-    m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
-    v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
+    c.m_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta1, t)));
+    c.v_correction = static_cast<T>(1.0 / (1.0 - std::pow(options_.beta2, t)));
   }
-  // A NaN or an infinity anywhere makes a sum non-finite; only a sum that
-  // overflowed from finite values needs the element-by-element check. The
-  // new parameters alone tell: under every rule above a NaN or infinite
-  // gradient makes its parameter NaN or infinite (eta times either stays
-  // so, 0 times infinity is NaN, and Adam's inf / sqrt(inf) is NaN).
+  return c;
+}
+
+template <typename T>
+T Optimizer<T>::update_sum(VectorMap<T>& theta, const VectorMap<T>& gradient, Eigen::Index begin,
+                           Eigen::Index end, const Coefficients& c) {
   T theta_sum = 0;
   constexpr Eigen::Index kBlock = 2048;  // 8 KiB of float per vector
-  for (Eigen::Index begin = 0; begin < theta.size(); begin += kBlock) {
-    const Eigen::Index n = std::min(kBlock, theta.size() - begin);
+  for (; begin < end; begin += kBlock) {
+    const Eigen::Index n = std::min(kBlock, end - begin);
     auto th = theta.segment(begin, n);
     const auto g = gradient.segment(begin, n);
     switch (options_.kind) {
       case OptimizerKind::sgd:
-        th -= eta * g;
+        th -= c.eta * g;
         break;
       case OptimizerKind::momentum: {
         auto v = velocity_.segment(begin, n);
-        v = mu * v - eta * g;
+        v = c.mu * v - c.eta * g;
         th += v;
         break;
       }
       case OptimizerKind::nesterov: {
         // theta += -mu v + (1 + mu) v', with v' = mu v - eta g
         auto v = velocity_.segment(begin, n);
-        th -= mu * v;
-        v = mu * v - eta * g;
-        th += (T(1) + mu) * v;
+        th -= c.mu * v;
+        v = c.mu * v - c.eta * g;
+        th += (T(1) + c.mu) * v;
         break;
       }
       case OptimizerKind::adam: {
         auto m = velocity_.segment(begin, n);
         auto v = second_.segment(begin, n);
-        m = b1 * m + (T(1) - b1) * g;
-        v = b2 * v + (T(1) - b2) * g.cwiseAbs2();
-        th.array() -=
-            eta * (m_correction * m.array()) / ((v_correction * v.array()).sqrt() + epsilon);
+        m = c.b1 * m + (T(1) - c.b1) * g;
+        v = c.b2 * v + (T(1) - c.b2) * g.cwiseAbs2();
+        th.array() -= c.eta * (c.m_correction * m.array()) /
+                      ((c.v_correction * v.array()).sqrt() + c.epsilon);
         break;
       }
     }
     theta_sum += th.sum();
   }
-  return std::isfinite(theta_sum) || theta.allFinite();
+  return theta_sum;
+}
+
+// A NaN or an infinity anywhere makes a sum non-finite; only a sum that
+// overflowed from finite values needs the element-by-element check. The new
+// parameters alone tell: under every rule above a NaN or infinite gradient
+// makes its parameter NaN or infinite (eta times either stays so, 0 times
+// infinity is NaN, and Adam's inf / sqrt(inf) is NaN).
+template <typename T>
+bool Optimizer<T>::update(VectorMap<T> theta, const VectorMap<T>& gradient, IndexRange range,
+                          const Coefficients& c) {
+  const T sum = update_sum(theta, gradient, range.begin, range.end, c);
+  return std::isfinite(sum) || theta.segment(range.begin, range.end - range.begin).allFinite();
+}
+
+template <typename T>
+bool Optimizer<T>::step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate) {
+  return update(theta, gradient, {0, theta.size()}, begin_step(learning_rate));
 }
 
 template <typename T>

@@ -1,6 +1,8 @@
 #include "backprop/training.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cmath>
@@ -13,6 +15,7 @@
 
 #include "backprop/error.hpp"
 #include "backprop/narrow_product.hpp"
+#include "backprop/parallel.hpp"
 #include "backprop/sha256.hpp"
 
 namespace backprop {
@@ -223,6 +226,13 @@ void Trainer<T>::train_epoch(int epoch, const BatchCallback& on_batch) {
     descent.decay =
         static_cast<T>(1.0 - eta * options_.regularization.lambda / static_cast<double>(n));
   }
+  const DenseLayer<T>& first_layer = network_.layer(0);
+  if (ranks == 1 && m <= kNarrowColumns && !fused &&
+      first_layer.shared_input_cut() < first_layer.inputs() && options_.max_gradient_norm == 0 &&
+      !options_.regularization.active()) {
+    train_epoch_shared(epoch, thinning, on_batch, progress);
+    return;
+  }
   for (long first = 0, batch = 0; first < n; first += m, ++batch) {
     const long count = std::min(m, n - first);
     const Share share = share_of(count, rank, ranks);
@@ -281,20 +291,99 @@ void Trainer<T>::descend_unfused(int epoch, long batch, const Share& share, long
     }
   }
   if (!optimizer_.step(network_.parameters(), network_.gradients(), schedule_.learning_rate())) {
-    // A NaN or an infinity in the gradient, or a step that overflowed: go
-    // back to the weights at the start of the epoch, and say which.
-    network_.parameters() = last_good_parameters_;
-    if (network_.gradients().allFinite()) {
-      diverged(epoch, batch, "a weight overflowed to infinity");
+    step_failed(epoch, batch);
+  }
+}
+
+template <typename T>
+void Trainer<T>::step_failed(int epoch, long batch) {
+  // A NaN or an infinity in the gradient, or a step that overflowed: go
+  // back to the weights at the start of the epoch, and say which.
+  network_.parameters() = last_good_parameters_;
+  if (network_.gradients().allFinite()) diverged(epoch, batch, "a weight overflowed to infinity");
+  int layer = 0;
+  while (layer + 1 < network_.layer_count() &&
+         network_.layer(layer).weight_gradient.allFinite() &&
+         network_.layer(layer).bias_gradient.allFinite()) {
+    ++layer;
+  }
+  diverged(epoch, batch,
+           "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
+}
+
+template <typename T>
+void Trainer<T>::train_epoch_shared(int epoch, const Dropout* thinning,
+                                    const BatchCallback& on_batch, BatchReport& progress) {
+  // The first layer's two input shares (DenseLayer::share_inputs) are each
+  // one thread's (for_each_pinned_share), and the step is pipelined so that
+  // they meet once per mini-batch: in one call, each share takes the last
+  // mini-batch's BP4 and the update of its columns of W^1, then gathers its
+  // rows of this mini-batch and computes its W^1_s X_s. The caller's thread
+  // then runs the rest of the step: the layers above, the cost, Delta^1, and
+  // the update of every parameter but W^1. Each parameter still takes the
+  // step of its mini-batch before the next forward pass reads it; with one
+  // thread the same calls run in the same order, so the weights are the
+  // same to the bit.
+  const long n = training_.size();
+  const long m = options_.mini_batch_size;
+  const int outputs = network_.spec().outputs();
+  DenseLayer<T>& first_layer = network_.layer(0);
+  const std::array<IndexRange, 2> inputs{first_layer.input_share(0), first_layer.input_share(1)};
+  // Each share's columns of W^1 in the parameter buffer, and all that follows W^1.
+  const Eigen::Index w_begin = network_.parameter_offset(0);
+  const Eigen::Index rows = first_layer.outputs();
+  const auto weights_of = [&](int share) {
+    return IndexRange{w_begin + rows * inputs[share].begin, w_begin + rows * inputs[share].end};
+  };
+  const IndexRange rest{w_begin + first_layer.weights.size(), network_.parameter_count()};
+  const std::span<const int> order(order_);
+  typename Optimizer<T>::Coefficients step{};
+  bool pending = false;  // whether the last mini-batch's BP4 and W^1 update are still to come
+  Matrix<T>* x = &x_;
+  Matrix<T>* last_x = &last_x_;
+  // One pass more than there are mini-batches: the last finishes the last step.
+  for (long first = 0, batch = 0; first < n + m; first += m, ++batch) {
+    const long count = std::clamp(n - first, 0L, m);
+    const std::span<const int> indices = order.subspan(first, count);
+    const std::span<const int> next =
+        first + m < n ? order.subspan(first + m, std::min(m, n - first - m)) : std::span<const int>{};
+    if (count > 0) {
+      if (x->rows() != training_.features() || x->cols() != count) {
+        x->resize(training_.features(), count);
+      }
+      first_layer.begin_shared_forward(count);
     }
-    int layer = 0;
-    while (layer + 1 < network_.layer_count() &&
-           network_.layer(layer).weight_gradient.allFinite() &&
-           network_.layer(layer).bias_gradient.allFinite()) {
-      ++layer;
+    std::atomic<bool> finite = true;
+    for_each_pinned_share(2, [&](int share) {
+      if (pending) {
+        first_layer.backward_share(share, network_.first_delta(), *last_x);
+        if (!optimizer_.update(network_.parameters(), network_.gradients(), weights_of(share),
+                               step)) {
+          finite = false;
+        }
+      }
+      if (count == 0) return;
+      if (share == 0) gather_targets(training_, indices, outputs, y_);
+      gather_inputs(training_, indices, inputs[share], *x);
+      // The next mini-batch's rows, into the caches of the core that will copy them.
+      prefetch(training_, next, inputs[share], share == 0);
+      first_layer.forward_share(share, *x);
+    });
+    if (!finite) step_failed(epoch, batch - 1);
+    if (count == 0) break;
+    const double cost = network_.backprop_above_first(y_, thinning);
+    if (!std::isfinite(cost)) diverged(epoch, batch, "the cost is " + std::to_string(cost));
+    step = optimizer_.begin_step(schedule_.learning_rate());
+    if (!optimizer_.update(network_.parameters(), network_.gradients(), rest, step)) {
+      step_failed(epoch, batch);
     }
-    diverged(epoch, batch,
-             "the gradient of layer " + std::to_string(layer + 1) + " holds a NaN or an infinity");
+    pending = true;
+    std::swap(x, last_x);
+    if (on_batch) {
+      progress.examples_done = first + count;
+      progress.cost_sum += cost * static_cast<double>(count);
+      on_batch(progress);
+    }
   }
 }
 

@@ -64,11 +64,23 @@ template <typename T>
 void gather(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& x,
             Matrix<T>& y);
 
+// gather() in parts, for a caller that shares the rows of x out among
+// threads (the trainer's shared first layer, training.cpp): y, sized here,
+// from gather_targets(); rows [begin, end) of x, sized by the caller, from
+// gather_inputs() (the same values as gather()'s).
+template <typename T>
+void gather_targets(const Dataset& data, std::span<const int> indices, int outputs, Matrix<T>& y);
+template <typename T>
+void gather_inputs(const Dataset& data, std::span<const int> indices, IndexRange rows,
+                   Matrix<T>& x);
+
 // Asks the caches to start loading the inputs of the examples named by
 // `indices` (valid indices only; others are skipped), without waiting: called
 // for the next mini-batch before computing this one, so that its gather finds
 // them there instead of waiting on memory for each scattered example.
 void prefetch(const Dataset& data, std::span<const int> indices);
+// The same for rows [begin, end) of the inputs, and the labels if asked.
+void prefetch(const Dataset& data, std::span<const int> indices, IndexRange rows, bool labels);
 
 // Throws InputError if a network with these input and output sizes cannot
 // be used on `data` (wrong feature count, a label >= outputs, a number of

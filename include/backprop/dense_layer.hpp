@@ -8,7 +8,9 @@
 
 #include "backprop/activation.hpp"
 #include "backprop/matrix.hpp"
+#include "backprop/narrow_product.hpp"
 #include "backprop/packed_product.hpp"
+#include "backprop/parallel.hpp"
 #include "backprop/rng.hpp"
 
 namespace backprop {
@@ -34,6 +36,35 @@ class DenseLayer {
   }
 
   int inputs() const { return static_cast<int>(weights.cols()); }
+
+  // For the first layer, whose input is the data: narrow mini-batches are
+  // computed in the two shares of its inputs that input_cut() gives
+  // (parallel.hpp), each on its own thread, both in eq. 25 and in BP4.
+  //   Z^1 = W^1_a X_a + W^1_b X_b + b^1 1^T
+  // (the shares' sums added, then the biases), with any thread count. Each
+  // share's columns of W^1 and rows of X stay in one core's caches; no
+  // other layer has a gradient to pass down that would need them all.
+  void share_inputs() { input_cut_ = input_cut(weights.cols()); }
+  // The first input of the second share; inputs() if the layer is not shared.
+  Eigen::Index shared_input_cut() const { return input_cut_; }
+  // Whether a product with these inputs goes to the two input shares.
+  bool shared(const ConstMatrixRef<T>& input) const {
+    return input_cut_ < weights.cols() && input.cols() <= kNarrowColumns;
+  }
+  // The inputs [begin, end) of share 0 or 1.
+  IndexRange input_share(int share) const;
+
+  // forward() and backward() of a shared layer in parts, for a caller that
+  // runs each share where it likes (the trainer, training.cpp): forward()
+  // is begin_shared_forward(m), forward_share() for shares 0 and 1, then
+  // finish_shared_forward(); backward()'s BP4 is backward_share() for both
+  // (its BP3 is bias_backward()).
+  void begin_shared_forward(Eigen::Index m);
+  void forward_share(int share, const ConstMatrixRef<T>& input);
+  void finish_shared_forward();
+  void backward_share(int share, const Matrix<T>& delta, const ConstMatrixRef<T>& input);
+  // BP3 alone: dC/db^l = Delta^l 1 / m.
+  void bias_backward(const Matrix<T>& delta);
   int outputs() const { return static_cast<int>(weights.rows()); }
   Activation activation() const { return activation_; }
 
@@ -89,7 +120,9 @@ class DenseLayer {
   void pass_down(const Matrix<T>& delta, Matrix<T>& input_grad);
 
   Activation activation_;
+  Eigen::Index input_cut_;
   Matrix<T> z_;
+  Matrix<T> shared_sum_;  // the second input share's W^1_b X_b
   Matrix<T> a_;
   bool dropped_ = false;
   Matrix<T> mask_;

@@ -17,4 +17,10 @@ using VectorMap = Eigen::Map<Vector<T>>;
 template <typename T>
 using ConstMatrixRef = Eigen::Ref<const Matrix<T>>;
 
+// The indices [begin, end): of rows, of inputs, of parameters.
+struct IndexRange {
+  Eigen::Index begin;
+  Eigen::Index end;
+};
+
 }  // namespace backprop

@@ -71,6 +71,16 @@ class Network {
   // Offset of layer `index`'s slice in the buffers.
   long parameter_offset(int index) const { return offsets_[index]; }
 
+  // backprop() for a first layer whose inputs are shared
+  // (DenseLayer::share_inputs), for a caller that computes the first
+  // layer's shares itself (the trainer, training.cpp): given its
+  // forward_share() for both shares, finishes its forward pass, runs the
+  // layers above, and fills every gradient but dC/dW^1, whose Delta^1
+  // first_delta() then holds for the caller's backward_share(). Returns the
+  // mean cost, as backprop() does.
+  double backprop_above_first(const Matrix<T>& y, const Dropout* dropout = nullptr);
+  const Matrix<T>& first_delta() const { return delta_; }
+
   // A^L for the columns of x. Valid until the next forward pass.
   const Matrix<T>& feedforward(const ConstMatrixRef<T>& x);
 
@@ -98,6 +108,11 @@ class Network {
   double backpropagate(const ConstMatrixRef<T>& x, const Matrix<T>& y, const Dropout* dropout,
                        const Descent<T>* descent, bool& finite);
   void forward(const ConstMatrixRef<T>& x, const Dropout* dropout);
+  // The forward pass after the first layer's own, with its dropout.
+  void forward_above_first(const Dropout* dropout);
+  // The cost, Delta^L, and BP1-BP4 for layers L..2 (the gradient, or with
+  // `descent` the step), leaving Delta^1 in delta_; returns the cost.
+  double backward_above_first(const Matrix<T>& y, const Descent<T>* descent, bool& finite);
 
   NetworkSpec spec_;
   // Eigen's allocator aligns both buffers to the widest vector register: an

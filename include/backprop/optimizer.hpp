@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "backprop/matrix.hpp"
+#include "backprop/parallel.hpp"
 
 namespace backprop {
 
@@ -45,6 +46,19 @@ class Optimizer {
   // still in the level-1 cache, so the check costs no pass over memory.
   [[nodiscard]] bool step(VectorMap<T> theta, const VectorMap<T>& gradient, double learning_rate);
 
+  // One step taken in parts: begin_step() once, then update() over ranges
+  // that cover every parameter once, in any order and on any threads (the
+  // trainer's shared first layer, training.cpp). Every element gets the
+  // same update as from step().
+  struct Coefficients {
+    T eta, mu, b1, b2, epsilon;
+    T m_correction = 1;  // Adam's bias corrections for this step
+    T v_correction = 1;
+  };
+  Coefficients begin_step(double learning_rate);
+  [[nodiscard]] bool update(VectorMap<T> theta, const VectorMap<T>& gradient, IndexRange range,
+                            const Coefficients& c);
+
   // The optimizer's memory (velocities, moments, step count) as doubles, for
   // checkpoints; converting float to double and back is exact.
   Vector<double> state() const;
@@ -52,6 +66,10 @@ class Optimizer {
   void set_state(const Vector<double>& state);
 
  private:
+  // update() for [begin, end): the sum of the new values.
+  T update_sum(VectorMap<T>& theta, const VectorMap<T>& gradient, Eigen::Index begin,
+               Eigen::Index end, const Coefficients& c);
+
   OptimizerOptions options_;
   Vector<T> velocity_;  // momentum and nesterov: v; adam: m
   Vector<T> second_;    // adam: v

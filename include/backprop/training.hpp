@@ -125,6 +125,11 @@ class Trainer {
   // The step of every optimizer but fused plain SGD: the ranks' gradients
   // summed, the penalty, clipping, the optimizer's update and its checks.
   void descend_unfused(int epoch, long batch, const Share& share, long count, double& cost);
+  // descend_unfused's diagnosis of an optimizer step with a non-finite result.
+  [[noreturn]] void step_failed(int epoch, long batch);
+  // train_epoch for a first layer whose inputs are shared (DenseLayer::share_inputs).
+  void train_epoch_shared(int epoch, const Dropout* thinning, const BatchCallback& on_batch,
+                          BatchReport& progress);
   void sum_over_ranks(const Share& share, long count, double& cost);
   void check_ranks_agree(int epoch);
   void restore_here(const TrainingState& state);
@@ -148,6 +153,7 @@ class Trainer {
   double communication_seconds_ = 0;  // in the epoch under way
   Matrix<T> x_;
   Matrix<T> y_;
+  Matrix<T> last_x_;  // the last mini-batch's inputs, for train_epoch_shared's BP4
 };
 
 extern template class Trainer<float>;
