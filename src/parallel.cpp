@@ -32,7 +32,9 @@ Team& team();
 // the call count for a while after a call before it sleeps on it.
 class Team {
  public:
-  Team() { pthread_atfork(nullptr, nullptr, [] { team().forget_helpers(); }); }
+  Team() {
+    pthread_atfork(nullptr, nullptr, [] { team().forget_helpers(); });
+  }
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
   Team(Team&&) = delete;

@@ -302,8 +302,7 @@ void Trainer<T>::step_failed(int epoch, long batch) {
   network_.parameters() = last_good_parameters_;
   if (network_.gradients().allFinite()) diverged(epoch, batch, "a weight overflowed to infinity");
   int layer = 0;
-  while (layer + 1 < network_.layer_count() &&
-         network_.layer(layer).weight_gradient.allFinite() &&
+  while (layer + 1 < network_.layer_count() && network_.layer(layer).weight_gradient.allFinite() &&
          network_.layer(layer).bias_gradient.allFinite()) {
     ++layer;
   }
@@ -345,8 +344,9 @@ void Trainer<T>::train_epoch_shared(int epoch, const Dropout* thinning,
   for (long first = 0, batch = 0; first < n + m; first += m, ++batch) {
     const long count = std::clamp(n - first, 0L, m);
     const std::span<const int> indices = order.subspan(first, count);
-    const std::span<const int> next =
-        first + m < n ? order.subspan(first + m, std::min(m, n - first - m)) : std::span<const int>{};
+    const std::span<const int> next = first + m < n
+                                          ? order.subspan(first + m, std::min(m, n - first - m))
+                                          : std::span<const int>{};
     if (count > 0) {
       if (x->rows() != training_.features() || x->cols() != count) {
         x->resize(training_.features(), count);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "backprop/initialization.hpp"
+#include "backprop/parallel.hpp"
 #include "backprop/rng.hpp"
 
 namespace backprop {
@@ -153,6 +154,31 @@ TEST(GradientCheck, WideMiniBatchesThroughThePackedProducts) {
     EXPECT_LE((wide - mean).cwiseAbs().maxCoeff(), 1e-14 * wide.cwiseAbs().maxCoeff())
         << "hidden " << to_string(c.hidden) << ", output " << to_string(combination.output);
   }
+}
+
+// A first layer of 512 inputs or more, at m <= 16, computes eq. 25 and BP4
+// in two shares of its inputs (DenseLayer::share_inputs), on two threads
+// when there are two: both shares of dC/dW^1 against finite differences of
+// the cost of that same shared forward pass.
+TEST(GradientCheck, AFirstLayerInTwoSharesOfItsInputs) {
+  for (const int threads : {1, 2}) {
+    set_threads(threads);
+    Rng rng(11);
+    const NetworkSpec spec{
+        {600, 12, 10}, {Activation::sigmoid, Activation::sigmoid}, Cost::quadratic};
+    Network<double> network(spec);
+    initialize(network, Initialization::scaled, rng);
+    ASSERT_LT(network.layer(0).shared_input_cut(), 600);
+    Matrix<double> x;
+    Matrix<double> y;
+    random_batch(rng, spec.inputs(), spec.outputs(), 6, x, y);
+    GradientCheckOptions options;
+    options.floor = 1e-4;
+    for (const auto& check : gradient_check(network, x, y, options)) {
+      EXPECT_LE(check.max_relative_error, 1e-6) << "layer " << check.layer << ", " << threads;
+    }
+  }
+  set_threads(1);
 }
 
 TEST(GradientCheck, ReportsADisagreement) {

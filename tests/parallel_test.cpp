@@ -4,10 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstring>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "backprop/dataset.hpp"
 #include "backprop/initialization.hpp"
+#include "backprop/optimizer.hpp"
 #include "backprop/training.hpp"
 
 namespace backprop {
@@ -61,17 +69,62 @@ TEST(Parallel, SharesCoverTheRangeOnceInWholeGranules) {
   set_threads(1);
 }
 
-Vector<float> train_with_threads(int threads, int mini_batch_size) {
+// The team's shares: each runs once per call, share s on the same thread in
+// every call (thread s mod threads), and a share's exception reaches the
+// caller, after which the team still works.
+TEST(Parallel, PinnedSharesRunOnceEachOnTheSameThreadEveryCall) {
+  for (const int threads : {1, 2, 3}) {
+    set_threads(threads);
+    std::vector<std::thread::id> first_call;
+    for (int call = 0; call < 200; ++call) {
+      std::vector<std::thread::id> ran(4);
+      std::vector<int> times(4, 0);
+      for_each_pinned_share(4, [&](int share) {
+        ran[static_cast<std::size_t>(share)] = std::this_thread::get_id();
+        ++times[static_cast<std::size_t>(share)];
+      });
+      for (const int count : times) ASSERT_EQ(count, 1);
+      EXPECT_EQ(ran[0], std::this_thread::get_id());
+      if (call == 0) first_call = ran;
+      ASSERT_EQ(ran, first_call) << "call " << call << " with " << threads << " threads";
+    }
+    EXPECT_EQ(first_call[0] == first_call[1], threads == 1);
+    EXPECT_EQ(first_call[0] == first_call[2], threads < 3);
+    EXPECT_THROW(for_each_pinned_share(2,
+                                       [](int share) {
+                                         if (share == 1) throw std::runtime_error("share 1");
+                                       }),
+                 std::runtime_error);
+    // Called from inside a share: run there, in order.
+    std::vector<int> order;
+    for_each_pinned_share(2, [&](int share) {
+      if (share != 1) return;
+      for_each_pinned_share(3, [&](int inner) { order.push_back(inner); });
+    });
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
+  }
+  set_threads(1);
+}
+
+TEST(Parallel, InputCutIsALineOfFloatsNearTheMiddle) {
+  EXPECT_EQ(input_cut(784), 400);
+  EXPECT_EQ(input_cut(512), 256);
+  EXPECT_EQ(input_cut(600), 304);
+  EXPECT_EQ(input_cut(511), 511);  // one share
+  EXPECT_EQ(input_cut(30), 30);
+}
+
+Vector<float> train_with_threads(int threads, int mini_batch_size, int inputs = 50) {
   set_threads(threads);
   Rng rng(3);
   Dataset data;
-  data.values.resize(50, 300);
+  data.values.resize(inputs, 300);
   for (Eigen::Index i = 0; i < data.values.size(); ++i) {
     data.values.data()[i] = static_cast<float>(rng.uniform());
   }
   for (int i = 0; i < 300; ++i) data.labels.push_back(static_cast<int>(rng.below(4)));
   data.classes = 4;
-  Network<float> network(NetworkSpec{{50, 300, 200, 4},
+  Network<float> network(NetworkSpec{{inputs, 300, 200, 4},
                                      {Activation::relu, Activation::sigmoid, Activation::softmax},
                                      Cost::log_likelihood});
   initialize(network, Initialization::he, rng);
@@ -88,15 +141,67 @@ Vector<float> train_with_threads(int threads, int mini_batch_size) {
 }
 
 // Mini-batches of 16 take the narrow kernels (narrow_product.hpp), of 40
-// the packed products (packed_product.hpp).
+// the packed products (packed_product.hpp); with 600 inputs and 16 or 7
+// examples (300 = 42 x 7 + 6: a last mini-batch of 6), the first layer's
+// input shares and the pipelined step (training.cpp).
 TEST(Parallel, OneAndTwoThreadsGiveBitwiseTheSameWeights) {
-  for (const int mini_batch_size : {16, 40}) {
-    const Vector<float> one = train_with_threads(1, mini_batch_size);
-    const Vector<float> two = train_with_threads(2, mini_batch_size);
+  for (const auto& [mini_batch_size, inputs] : {std::pair{16, 50}, {40, 50}, {16, 600}, {7, 600}}) {
+    const Vector<float> one = train_with_threads(1, mini_batch_size, inputs);
+    const Vector<float> two = train_with_threads(2, mini_batch_size, inputs);
     ASSERT_EQ(one.size(), two.size());
     EXPECT_EQ(0, std::memcmp(one.data(), two.data(), sizeof(float) * one.size()))
-        << "mini-batch " << mini_batch_size;
+        << "mini-batch " << mini_batch_size << ", " << inputs << " inputs";
   }
+}
+
+// The trainer's pipelined step for a shared first layer (each share's BP4
+// and update of W^1 taken with the next mini-batch's forward pass) is plain
+// SGD: bitwise the weights of backprop() and a whole optimizer step per
+// mini-batch, in order, with one thread or two.
+TEST(Parallel, ThePipelinedStepIsTheBooksSgd) {
+  Rng rng(5);
+  Dataset data;
+  data.pixels.resize(784, 95);  // bytes, as MNIST's: 9 mini-batches of 10 and one of 5
+  for (Eigen::Index i = 0; i < data.pixels.size(); ++i) {
+    // Mostly zeros, as the pixels are, so the kernels' skipping is exercised.
+    data.pixels.data()[i] = rng.uniform() < 0.6 ? 0 : static_cast<std::uint8_t>(rng.below(256));
+  }
+  for (int i = 0; i < 95; ++i) data.labels.push_back(static_cast<int>(rng.below(10)));
+  data.classes = 10;
+  Network<float> start(NetworkSpec::chapter1());
+  initialize(start, Initialization::large, rng);
+  for (const OptimizerKind kind : {OptimizerKind::sgd, OptimizerKind::adam}) {
+    TrainingOptions options;
+    options.epochs = 2;
+    options.mini_batch_size = 10;
+    options.learning_rate = kind == OptimizerKind::sgd ? 3.0 : 0.01;
+    options.optimizer.kind = kind;
+    options.shuffle = false;
+    Network<float> book = start;
+    Optimizer<float> optimizer(options.optimizer, book.parameter_count());
+    Matrix<float> x;
+    Matrix<float> y;
+    std::vector<int> order(95);
+    std::iota(order.begin(), order.end(), 0);
+    for (int epoch = 0; epoch < options.epochs; ++epoch) {
+      for (long first = 0; first < 95; first += 10) {
+        gather(data, std::span<const int>(order).subspan(first, std::min(10L, 95 - first)), 10, x,
+               y);
+        book.backprop(x, y);
+        ASSERT_TRUE(optimizer.step(book.parameters(), book.gradients(), options.learning_rate));
+      }
+    }
+    for (const int threads : {1, 2}) {
+      set_threads(threads);
+      Network<float> trained = start;
+      Rng unused(1);
+      train(trained, data, options, unused);
+      EXPECT_EQ(0, std::memcmp(book.parameters().data(), trained.parameters().data(),
+                               sizeof(float) * book.parameter_count()))
+          << to_string(kind) << " with " << threads << " threads";
+    }
+  }
+  set_threads(1);
 }
 
 }  // namespace
