@@ -7,10 +7,12 @@
 
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "backprop/error.hpp"
 #include "backprop/gradient_check.hpp"
 #include "backprop/initialization.hpp"
+#include "backprop/parallel.hpp"
 #include "backprop/training.hpp"
 
 namespace backprop {
@@ -110,35 +112,41 @@ TEST(Dropout, KeepsTheExpectationAndDropsTheRate) {
   EXPECT_THROW((Dropout{{1.0, 0.0}, &rng}.validate(2)), InputError);
 }
 
-Dataset tiny_data() {
+Dataset tiny_data(int features = 4) {
   Dataset data;
-  data.values = Matrix<float>::Random(4, 30).cwiseAbs();
+  data.values = Matrix<float>::Random(features, 30).cwiseAbs();
   for (int i = 0; i < 30; ++i) data.labels.push_back(i % 3);
   data.classes = 3;
   data.source = "tiny";
   return data;
 }
 
+// Also with 600 inputs: a first layer in two input shares, whose step the
+// trainer pipelines (training.cpp), on one thread and on two.
 TEST(Guards, AnExplodingRunStopsWithTheLastGoodWeights) {
-  const Dataset data = tiny_data();
-  Network<float> network(
-      NetworkSpec{{4, 8, 3}, {Activation::relu, Activation::identity}, Cost::quadratic});
-  Rng rng(2);
-  initialize(network, Initialization::large, rng);
-  TrainingOptions options;
-  options.epochs = 50;
-  options.mini_batch_size = 5;
-  options.learning_rate = 1e6;
-  try {
-    train(network, data, options, rng);
-    FAIL() << "eta 1e6 trained without diverging";
-  } catch (const NumericError& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find("epoch "), std::string::npos) << message;
-    EXPECT_NE(message.find("mini-batch "), std::string::npos) << message;
-    EXPECT_NE(message.find("--eta"), std::string::npos) << message;
+  for (const auto& [inputs, threads] : {std::pair{4, 1}, {600, 1}, {600, 2}}) {
+    set_threads(threads);
+    const Dataset data = tiny_data(inputs);
+    Network<float> network(
+        NetworkSpec{{inputs, 8, 3}, {Activation::relu, Activation::identity}, Cost::quadratic});
+    Rng rng(2);
+    initialize(network, Initialization::large, rng);
+    TrainingOptions options;
+    options.epochs = 50;
+    options.mini_batch_size = 5;
+    options.learning_rate = 1e6;
+    try {
+      train(network, data, options, rng);
+      ADD_FAILURE() << "eta 1e6 trained without diverging, " << inputs << " inputs";
+    } catch (const NumericError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("epoch "), std::string::npos) << message;
+      EXPECT_NE(message.find("mini-batch "), std::string::npos) << message;
+      EXPECT_NE(message.find("--eta"), std::string::npos) << message;
+    }
+    EXPECT_TRUE(network.parameters().allFinite()) << inputs << " inputs";
   }
-  EXPECT_TRUE(network.parameters().allFinite());
+  set_threads(1);
 }
 
 TEST(Guards, EarlyStoppingKeepsTheBestWeights) {

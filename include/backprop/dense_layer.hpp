@@ -36,6 +36,8 @@ class DenseLayer {
   }
 
   int inputs() const { return static_cast<int>(weights.cols()); }
+  int outputs() const { return static_cast<int>(weights.rows()); }
+  Activation activation() const { return activation_; }
 
   // For the first layer, whose input is the data: narrow mini-batches are
   // computed in the two shares of its inputs that input_cut() gives
@@ -65,8 +67,6 @@ class DenseLayer {
   void backward_share(int share, const Matrix<T>& delta, const ConstMatrixRef<T>& input);
   // BP3 alone: dC/db^l = Delta^l 1 / m.
   void bias_backward(const Matrix<T>& delta);
-  int outputs() const { return static_cast<int>(weights.rows()); }
-  Activation activation() const { return activation_; }
 
   // Z = W A_in + b 1^T, A = sigma(Z). Returns A, valid until the next call.
   const Matrix<T>& forward(const ConstMatrixRef<T>& input);
