@@ -17,7 +17,6 @@
 #include <string_view>
 
 #include "backprop/matrix.hpp"
-#include "backprop/parallel.hpp"
 
 namespace backprop {
 
