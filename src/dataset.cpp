@@ -117,6 +117,19 @@ void gather_target(const Dataset& data, int example, int outputs, Matrix<T>& y, 
   y(label, j) = T{1};  // one-hot target
 }
 
+// Rows [begin, end) of column j of x: those inputs of example.
+template <typename T>
+void copy_inputs(const Dataset& data, int example, IndexRange rows, Matrix<T>& x, Eigen::Index j) {
+  const Eigen::Index count = rows.end - rows.begin;
+  auto column = x.col(j).segment(rows.begin, count);
+  if (data.holds_pixels()) {
+    column = Dataset::pixel_inputs(data.pixels.col(example).segment(rows.begin, count))
+                 .template cast<T>();
+  } else {
+    column = data.values.col(example).segment(rows.begin, count).template cast<T>();
+  }
+}
+
 }  // namespace
 
 template <typename T>
@@ -135,11 +148,7 @@ void gather(const Dataset& data, std::span<const int> indices, int outputs, Matr
   for (Eigen::Index j = 0; j < m; ++j) {
     const int example = indices[static_cast<std::size_t>(j)];
     check_index(data, example);
-    if (data.holds_pixels()) {
-      x.col(j) = Dataset::pixel_inputs(data.pixels.col(example)).template cast<T>();
-    } else {
-      x.col(j) = data.values.col(example).template cast<T>();
-    }
+    copy_inputs(data, example, {0, data.features()}, x, j);
     gather_target(data, example, outputs, y, j);
   }
 }
@@ -160,18 +169,11 @@ void gather_targets(const Dataset& data, std::span<const int> indices, int outpu
 template <typename T>
 void gather_inputs(const Dataset& data, std::span<const int> indices, IndexRange rows,
                    Matrix<T>& x) {
-  const Eigen::Index count = rows.end - rows.begin;
   prefetch_rows(data, indices, rows.begin, rows.end);
   for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(indices.size()); ++j) {
     const int example = indices[static_cast<std::size_t>(j)];
     check_index(data, example);
-    auto column = x.col(j).segment(rows.begin, count);
-    if (data.holds_pixels()) {
-      column = Dataset::pixel_inputs(data.pixels.col(example).segment(rows.begin, count))
-                   .template cast<T>();
-    } else {
-      column = data.values.col(example).segment(rows.begin, count).template cast<T>();
-    }
+    copy_inputs(data, example, rows, x, j);
   }
 }
 

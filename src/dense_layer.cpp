@@ -53,15 +53,15 @@ DenseLayer<T>::DenseLayer(int inputs, int outputs, Activation activation, T* par
 
 template <typename T>
 const Matrix<T>& DenseLayer<T>::forward(const ConstMatrixRef<T>& input) {
-  z_.resize(weights.rows(), input.cols());
-  a_.resize(weights.rows(), input.cols());
-  dropped_ = false;
   if (shared(input)) {
     begin_shared_forward(input.cols());
     for_each_pinned_share(2, [&](int share) { forward_share(share, input); });
     finish_shared_forward();
     return a_;
   }
+  z_.resize(weights.rows(), input.cols());
+  a_.resize(weights.rows(), input.cols());
+  dropped_ = false;
   const bool narrow_kernel = narrow_forward<T>(weights.rows(), input);
   if (!narrow_kernel) packed_.pack(strided<T>(input));
   const bool softmax = activation_ == Activation::softmax;
