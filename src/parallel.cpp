@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -30,10 +31,24 @@ Team& team();
 
 // The team behind for_each_pinned_share: helpers 1..n-1, each spinning on
 // the call count for a while after a call before it sleeps on it.
-// The padding between the three groups of members below is the point: a
-// line written by one core is not also a line the other core writes.
+//
+// A share is claimed before it runs: its own thread claims it as soon as it
+// sees the call, and the caller, done with its own shares, takes any that
+// no helper has claimed yet. A helper that the system has taken off its
+// core (another process wanted it) thus costs the caller nothing while it
+// is away, where waiting for it would cost a whole time slice, milliseconds
+// against a step of microseconds. Where the caller still waits long for a
+// claimed share (its helper was taken off mid-share), the next calls run
+// on the caller alone, for longer each time it happens again. A share
+// computes the same whichever thread runs it.
+//
+// The padding between the groups of members below is the point: a line
+// written by one core is not also a line the other core writes.
 class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
  public:
+  // Shares beyond this many are run in order on the caller (a claim is a bit).
+  static constexpr int kMostShares = 32;
+
   Team() {
     pthread_atfork(nullptr, nullptr, [] { team().forget_helpers(); });
   }
@@ -43,24 +58,39 @@ class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
   Team& operator=(Team&&) = delete;
   ~Team() { resize(1); }
 
+  // Forgets the waits seen so far: the next call shares out again.
+  void calm() {
+    const std::scoped_lock lock(mutex_);
+    solo_calls_ = 0;
+    solo_length_ = kLeastSolo;
+    calm_calls_ = 0;
+  }
+
   // Runs the shares with `threads` threads; false if the team is busy.
   bool run(int threads, int shares, const std::function<void(int)>& body) {
     const std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock.owns_lock()) return false;
+    if (!lock.owns_lock() || shares > kMostShares) return false;
     if (static_cast<int>(helpers_.size()) + 1 != threads) resize(threads);
-    body_ = &body;
-    shares_ = shares;
+    if (solo_calls_ > 0) {
+      --solo_calls_;
+      const Inside inside;
+      for (int share = 0; share < shares; ++share) body(share);
+      return true;
+    }
+    const auto start = Clock::now();
+    body_.store(&body, std::memory_order_relaxed);
+    shares_.store(shares, std::memory_order_relaxed);
     for (auto& error : errors_) error = nullptr;
-    // Every helper answers every call, working or not, so that none reads
-    // this call's body and share count while the next call writes them.
-    pending_.store(threads - 1, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const unsigned call = calls_.load(std::memory_order_relaxed) + 1;
+    claims_.store(std::uint64_t{call} << 32, std::memory_order_relaxed);
     // Sequentially consistent, with the helpers' side of it: a helper that
     // counts itself asleep after this load still sees the new count.
     calls_.fetch_add(1);
     if (sleepers_.load() > 0) calls_.notify_all();
-    work(0);
-    // The caller spins too: the helpers' shares take microseconds.
-    while (pending_.load(std::memory_order_acquire) > 0) pause();
+    work(0, threads, call);
+    for (int share = 0; share < shares; ++share) run_share(share, call, 0);
+    wait_for_shares(shares, start);
     for (const auto& error : errors_) {
       if (error) std::rethrow_exception(error);
     }
@@ -68,36 +98,95 @@ class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  static constexpr long kLeastSolo = 256;
+  static constexpr long kMostSolo = 1L << 16;
+
+  // inside_share() is true while one lives on this thread.
+  struct Inside {
+    Inside() { inside_ = true; }
+    ~Inside() { inside_ = false; }
+    Inside(const Inside&) = delete;
+    Inside& operator=(const Inside&) = delete;
+    Inside(Inside&&) = delete;
+    Inside& operator=(Inside&&) = delete;
+  };
+
   static void pause() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
   }
 
-  void work(int thread) {
-    const int threads = static_cast<int>(helpers_.size()) + 1;
-    inside_ = true;
+  // Claims share `share` of call `call` (the call count's low 32 bits);
+  // false where another thread has, or the call is over.
+  bool claim(int share, unsigned call) {
+    const std::uint64_t bit = std::uint64_t{1} << share;
+    std::uint64_t claims = claims_.load(std::memory_order_relaxed);
+    do {
+      if (static_cast<unsigned>(claims >> 32) != call || (claims & bit) != 0) return false;
+    } while (!claims_.compare_exchange_weak(claims, claims | bit, std::memory_order_acquire,
+                                            std::memory_order_relaxed));
+    return true;
+  }
+
+  // Runs the share if this thread claims it. The call cannot end before the
+  // share is done, so the body read after the claim is the call's.
+  void run_share(int share, unsigned call, int thread) {
+    if (!claim(share, call)) return;
     try {
-      for (int share = thread; share < shares_; share += threads) (*body_)(share);
+      const Inside inside;
+      (*body_.load(std::memory_order_relaxed))(share);
     } catch (...) {
-      errors_[static_cast<std::size_t>(thread)] = std::current_exception();
+      auto& error = errors_[static_cast<std::size_t>(thread)];
+      if (!error) error = std::current_exception();
     }
-    inside_ = false;
+    done_.fetch_add(1, std::memory_order_release);
+  }
+
+  // The shares pinned to `thread`: thread, thread + threads, ...
+  void work(int thread, int threads, unsigned call) {
+    const int shares = shares_.load(std::memory_order_relaxed);
+    for (int share = thread; share < shares; share += threads) run_share(share, call, thread);
+  }
+
+  // Waits for the helpers' claimed shares. A wait longer than kStall, and
+  // longer than the caller's own shares took, is a helper taken off its
+  // core mid-share: the next solo_length_ calls run on the caller alone,
+  // and the length after that doubles, up to kMostSolo calls; after
+  // kMostSolo calls without such a wait it is back to kLeastSolo.
+  void wait_for_shares(int shares, Clock::time_point start) {
+    constexpr auto kStall = std::chrono::microseconds(500);
+    bool stalled = false;
+    if (done_.load(std::memory_order_acquire) < shares) {
+      const auto waiting = Clock::now();
+      while (done_.load(std::memory_order_acquire) < shares) pause();
+      const auto waited = Clock::now() - waiting;
+      stalled = waited > kStall && waited > waiting - start;
+    }
+    if (stalled) {
+      solo_calls_ = solo_length_;
+      solo_length_ = std::min(2 * solo_length_, kMostSolo);
+      calm_calls_ = 0;
+    } else if (++calm_calls_ >= kMostSolo) {
+      solo_length_ = kLeastSolo;
+      calm_calls_ = 0;
+    }
   }
 
   // `seen` is the call count when the helper was made: read here, the first
   // call could already have counted itself.
-  void serve(int thread, unsigned seen) {
+  void serve(int thread, int threads, unsigned seen) {
     // How long a helper spins for the next call before it sleeps: longer
     // than the gaps inside a training step, short enough not to hold a core
     // long after training ends.
     constexpr auto kSpin = std::chrono::microseconds(200);
     for (;;) {
-      const auto start = std::chrono::steady_clock::now();
+      const auto start = Clock::now();
       unsigned now = seen;
       for (int spin = 0; (now = calls_.load(std::memory_order_acquire)) == seen; ++spin) {
         pause();
-        if (spin % 256 == 255 && std::chrono::steady_clock::now() - start > kSpin) {
+        if (spin % 256 == 255 && Clock::now() - start > kSpin) {
           sleepers_.fetch_add(1);
           calls_.wait(seen);
           sleepers_.fetch_sub(1);
@@ -105,8 +194,7 @@ class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
       }
       seen = now;
       if (stop_.load(std::memory_order_acquire)) return;
-      work(thread);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      work(thread, threads, now);
     }
   }
 
@@ -115,7 +203,6 @@ class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
   void forget_helpers() {
     for (auto& helper : helpers_) helper.detach();
     helpers_.clear();
-    pending_.store(0, std::memory_order_relaxed);
     sleepers_.store(0, std::memory_order_relaxed);
   }
 
@@ -130,19 +217,26 @@ class Team {  // NOLINT(clang-analyzer-optin.performance.Padding)
     }
     errors_.assign(static_cast<std::size_t>(threads), nullptr);
     for (int thread = 1; thread < threads; ++thread) {
-      helpers_.emplace_back([this, thread, seen = calls_.load()] { serve(thread, seen); });
+      helpers_.emplace_back(
+          [this, thread, threads, seen = calls_.load()] { serve(thread, threads, seen); });
     }
   }
 
   // A cache line the caller writes once per call and the helpers read...
   alignas(64) std::atomic<unsigned> calls_ = 0;
-  const std::function<void(int)>* body_ = nullptr;
-  int shares_ = 0;
+  std::atomic<const std::function<void(int)>*> body_ = nullptr;
+  std::atomic<int> shares_ = 0;
   std::atomic<bool> stop_ = false;
-  // ...one the helpers write once per call...
-  alignas(64) std::atomic<int> pending_ = 0;
-  // ...and the rest, written when helpers sleep, start or fail.
+  // ...the claims, in the call's high 32 bits and a bit per share, and the
+  // shares done, which every thread writes...
+  alignas(64) std::atomic<std::uint64_t> claims_ = 0;
+  std::atomic<int> done_ = 0;
+  // ...and the rest, written when helpers sleep, start or fail, or by the
+  // caller alone.
   alignas(64) std::atomic<int> sleepers_ = 0;
+  long solo_calls_ = 0;
+  long solo_length_ = kLeastSolo;
+  long calm_calls_ = 0;
   std::mutex mutex_;
   std::vector<std::thread> helpers_;
   std::vector<std::exception_ptr> errors_;
@@ -167,6 +261,7 @@ int set_threads(int threads) {
   const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   threads_in_effect = threads <= 0 ? cores : threads;
   omp_set_num_threads(threads_in_effect);
+  team().calm();
   return threads_in_effect;
 }
 

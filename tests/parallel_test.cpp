@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -69,27 +71,44 @@ TEST(Parallel, SharesCoverTheRangeOnceInWholeGranules) {
   set_threads(1);
 }
 
-// The team's shares: each runs once per call, share s on the same thread in
-// every call (thread s mod threads), and a share's exception reaches the
-// caller, after which the team still works.
-TEST(Parallel, PinnedSharesRunOnceEachOnTheSameThreadEveryCall) {
+// The thread that ran each of `shares` shares in one call, checking that
+// each ran once.
+std::vector<std::thread::id> run_shares(int shares, const std::function<void(int)>& also = {}) {
+  std::vector<std::thread::id> ran(static_cast<std::size_t>(shares));
+  std::vector<int> times(static_cast<std::size_t>(shares), 0);
+  for_each_pinned_share(shares, [&](int share) {
+    ran[static_cast<std::size_t>(share)] = std::this_thread::get_id();
+    ++times[static_cast<std::size_t>(share)];
+    if (also) also(share);
+  });
+  for (const int count : times) EXPECT_EQ(count, 1);
+  return ran;
+}
+
+// The team's shares: each runs once per call, on its own thread (s mod
+// threads) or on the caller; a share's exception reaches the caller, after
+// which the team still works; nested calls run in order.
+TEST(Parallel, PinnedSharesRunOnceEachOnTheirThreadOrTheCaller) {
+  const std::thread::id caller = std::this_thread::get_id();
   for (const int threads : {1, 2, 3}) {
     set_threads(threads);
-    std::vector<std::thread::id> first_call;
+    // The helper seen running each thread's shares (thread s mod threads).
+    std::vector<std::thread::id> helper(static_cast<std::size_t>(threads));
     for (int call = 0; call < 200; ++call) {
-      std::vector<std::thread::id> ran(4);
-      std::vector<int> times(4, 0);
-      for_each_pinned_share(4, [&](int share) {
-        ran[static_cast<std::size_t>(share)] = std::this_thread::get_id();
-        ++times[static_cast<std::size_t>(share)];
-      });
-      for (const int count : times) ASSERT_EQ(count, 1);
-      EXPECT_EQ(ran[0], std::this_thread::get_id());
-      if (call == 0) first_call = ran;
-      ASSERT_EQ(ran, first_call) << "call " << call << " with " << threads << " threads";
+      const std::vector<std::thread::id> ran = run_shares(4);
+      for (int share = 0; share < 4; ++share) {
+        const auto thread = static_cast<std::size_t>(share % threads);
+        const std::thread::id ran_on = ran[static_cast<std::size_t>(share)];
+        if (thread == 0) {
+          ASSERT_EQ(ran_on, caller) << "share " << share << ", call " << call;
+          continue;
+        }
+        if (ran_on == caller) continue;  // its helper had not taken it up
+        if (helper[thread] == std::thread::id{}) helper[thread] = ran_on;
+        ASSERT_EQ(ran_on, helper[thread]) << "share " << share << ", call " << call;
+      }
     }
-    EXPECT_EQ(first_call[0] == first_call[1], threads == 1);
-    EXPECT_EQ(first_call[0] == first_call[2], threads < 3);
+    if (threads == 3 && helper[1] != std::thread::id{}) EXPECT_NE(helper[1], helper[2]);
     EXPECT_THROW(for_each_pinned_share(2,
                                        [](int share) {
                                          if (share == 1) throw std::runtime_error("share 1");
@@ -103,6 +122,55 @@ TEST(Parallel, PinnedSharesRunOnceEachOnTheSameThreadEveryCall) {
     });
     EXPECT_EQ(order, (std::vector<int>{0, 1, 2}));
   }
+  set_threads(1);
+}
+
+// While the caller is busy with its own share, every other share is taken
+// up by its own helper: share s on thread s mod threads, the same thread in
+// every call.
+TEST(Parallel, PinnedSharesGoToTheirHelpersWhileTheCallerWorks) {
+  const std::thread::id caller = std::this_thread::get_id();
+  const auto slow_caller = [&](int) {
+    if (std::this_thread::get_id() == caller) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  for (const int threads : {2, 3}) {
+    set_threads(threads);
+    const std::vector<std::thread::id> first = run_shares(threads, slow_caller);
+    const std::vector<std::thread::id> second = run_shares(threads, slow_caller);
+    EXPECT_EQ(first, second) << threads << " threads";
+    EXPECT_EQ(first[0], caller);
+    for (int share = 1; share < threads; ++share) {
+      EXPECT_NE(first[static_cast<std::size_t>(share)], caller) << share;
+      for (int other = 0; other < share; ++other) {
+        EXPECT_NE(first[static_cast<std::size_t>(share)], first[static_cast<std::size_t>(other)]);
+      }
+    }
+  }
+  set_threads(1);
+}
+
+// A caller kept waiting long for a helper's share (as when another process
+// has the helper's core) runs the next calls alone; set_threads() shares
+// them out again. The shares compute the same either way.
+TEST(Parallel, ACallerKeptWaitingRunsTheNextCallsAlone) {
+  const std::thread::id caller = std::this_thread::get_id();
+  set_threads(2);
+  const std::vector<std::thread::id> waited = run_shares(2, [&](int share) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(share == 0 ? 100 : 300));
+  });
+  ASSERT_NE(waited[1], caller);  // the helper took share 1 while the caller slept
+  for (int call = 0; call < 100; ++call) {
+    ASSERT_EQ(run_shares(2)[1], caller) << "call " << call;
+  }
+  set_threads(2);
+  const auto slow_caller = [&](int) {
+    if (std::this_thread::get_id() == caller) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  EXPECT_EQ(run_shares(2, slow_caller)[1], waited[1]);
   set_threads(1);
 }
 

@@ -36,12 +36,18 @@ void for_each_share(Eigen::Index count, Eigen::Index granule, Eigen::Index minim
 // Work too short for an OpenMP region (a few microseconds: the steps of
 // mini-batches of 10) is shared out among a team of threads that spin
 // between calls: a call costs a fifth of a microsecond, not three quarters.
-// Calls body(share) for each share in [0, shares), share s always on thread
-// s mod threads() (thread 0 is the caller), so that a share's data stays in
-// one core's caches from call to call. Returns when every share is done;
-// an exception thrown by a share is rethrown here. Called from inside a
-// share, or from a second thread while the team is busy, it runs the shares
-// in order on the calling thread.
+// Calls body(share) for each share in [0, shares), share s on thread s mod
+// threads() (thread 0 is the caller), so that a share's data stays in one
+// core's caches from call to call, unless that thread has not taken it up
+// by the time the caller is done with its own: then the caller runs it
+// (another process may have the helper's core). Where the caller has still
+// waited long for a helper, the next calls run on the caller alone, for
+// longer each time it happens again; set_threads() forgets this. Which
+// thread runs a share never changes what it computes. Returns when every
+// share is done; an exception thrown by a share is rethrown here. Called
+// from inside a share, or from a second thread while the team is busy, it
+// runs the shares in order on the calling thread; so do more than 32
+// shares.
 void for_each_pinned_share(int shares, const std::function<void(int share)>& body);
 
 // The shares of a first layer's inputs (the data's features) for narrow
