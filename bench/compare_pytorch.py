@@ -319,7 +319,8 @@ median); skip %: the share of that work backprop skipped (multiply-adds by rows 
 that GFLOP/s as a share of {peak:.1f} GFLOP/s, the best single-thread sgemm (Eigen, OpenBLAS or
 backprop, large products) backprop-bench measured in this run (issue 4's efficiency target);
 % perf: the same for the work backprop performed (the skipped multiply-adds left out); MiB = peak
-resident memory of the process (ru_maxrss); acc = test accuracy after the epochs; ratio = PyTorch s / backprop s; cpu ratio = the same for cpu s.""")
+resident memory of the process (ru_maxrss); acc = test accuracy after the epochs;
+ratio = PyTorch s / backprop s; cpu ratio = the same for cpu s.""")
     if args.repeats > 1:
         for name, row in summary.items():
             print(f"  ratio per repeat, {name}: " +
