@@ -125,16 +125,21 @@ TEST(Parallel, PinnedSharesRunOnceEachOnTheirThreadOrTheCaller) {
   set_threads(1);
 }
 
+// A share body that sleeps 100 ms when `thread` runs it.
+std::function<void(int)> sleep_on(std::thread::id thread) {
+  return [thread](int) {
+    if (std::this_thread::get_id() == thread) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+}
+
 // While the caller is busy with its own share, every other share is taken
 // up by its own helper: share s on thread s mod threads, the same thread in
 // every call.
 TEST(Parallel, PinnedSharesGoToTheirHelpersWhileTheCallerWorks) {
   const std::thread::id caller = std::this_thread::get_id();
-  const auto slow_caller = [&](int) {
-    if (std::this_thread::get_id() == caller) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
+  const auto slow_caller = sleep_on(caller);
   for (const int threads : {2, 3}) {
     set_threads(threads);
     const std::vector<std::thread::id> first = run_shares(threads, slow_caller);
@@ -165,11 +170,7 @@ TEST(Parallel, ACallerKeptWaitingRunsTheNextCallsAlone) {
     ASSERT_EQ(run_shares(2)[1], caller) << "call " << call;
   }
   set_threads(2);
-  const auto slow_caller = [&](int) {
-    if (std::this_thread::get_id() == caller) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
+  const auto slow_caller = sleep_on(caller);
   EXPECT_EQ(run_shares(2, slow_caller)[1], waited[1]);
   set_threads(1);
 }
